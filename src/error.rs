@@ -1,0 +1,160 @@
+//! Tool errors: what the model sees when a call cannot be done, and how AWS errors map onto them.
+
+use std::fmt;
+
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use serde_json::{Value, json};
+
+/// An error returned to the caller as a tool result with `isError: true`.
+///
+/// The message starts lowercase, has no trailing period, and says what to do next.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ToolError {
+    /// The arguments do not fit the action (missing, unknown or mistyped fields).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The guardrails refused the call; nothing was sent to AWS.
+    #[error("{0}")]
+    Refused(String),
+    /// AWS answered with an error.
+    #[error("aws error {code}: {message}")]
+    Aws {
+        code: String,
+        message: String,
+        hint: Option<String>,
+    },
+    /// The call could not reach AWS or did not finish (network, credentials, timeout).
+    #[error("{message}")]
+    Transport { message: String, hint: String },
+}
+
+impl ToolError {
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Self::InvalidInput(msg.into())
+    }
+
+    /// The JSON body of the error result.
+    pub fn to_json(&self) -> Value {
+        match self {
+            ToolError::InvalidInput(m) => json!({"error": "invalid_input", "message": m}),
+            ToolError::Refused(m) => json!({"error": "refused", "message": m}),
+            ToolError::Aws {
+                code,
+                message,
+                hint,
+            } => {
+                let mut v = json!({"error": "aws", "code": code, "message": message});
+                if let Some(h) = hint {
+                    v["hint"] = json!(h);
+                }
+                v
+            }
+            ToolError::Transport { message, hint } => {
+                json!({"error": "transport", "message": message, "hint": hint})
+            }
+        }
+    }
+
+    /// Maps an SDK error onto a tool error with the AWS code, message and a hint.
+    pub fn from_sdk<E, R>(err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: fmt::Debug,
+    {
+        match &err {
+            SdkError::ServiceError(service) => {
+                let e = service.err();
+                let code = e.code().unwrap_or("Unknown").to_string();
+                let message = e.message().unwrap_or("").to_string();
+                let hint = hint_for(&code).map(str::to_string);
+                ToolError::Aws {
+                    code,
+                    message,
+                    hint,
+                }
+            }
+            SdkError::TimeoutError(_) => ToolError::Transport {
+                message: "the AWS call timed out".into(),
+                hint: "retry; if it keeps timing out check the network path to the endpoint".into(),
+            },
+            SdkError::DispatchFailure(_) => ToolError::Transport {
+                message: format!("could not reach AWS: {}", source_chain(&err)),
+                hint: "check the network, AWS_ENDPOINT_URL and the region".into(),
+            },
+            SdkError::ConstructionFailure(_) => ToolError::Transport {
+                message: format!("could not build the AWS request: {}", source_chain(&err)),
+                hint: "check credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, aws sso login) and that \
+                       a region is set (--region, AWS_REGION or the region field)"
+                    .into(),
+            },
+            _ => ToolError::Transport {
+                message: format!("AWS call failed: {}", source_chain(&err)),
+                hint: "retry; if it persists check credentials and the endpoint".into(),
+            },
+        }
+    }
+
+    /// The AWS error code, when this is an AWS error.
+    pub fn aws_code(&self) -> Option<&str> {
+        match self {
+            ToolError::Aws { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+fn source_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !parts.contains(&s) {
+            parts.push(s);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
+/// What to do next for the AWS error codes an agent meets most.
+fn hint_for(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" => {
+            "the credentials lack permission for this operation; use a role or profile that has it"
+        }
+        "AuthFailure" | "InvalidClientTokenId" | "ExpiredToken" | "SignatureDoesNotMatch" => {
+            "the credentials are invalid or expired; refresh them (aws sso login, new keys)"
+        }
+        "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => {
+            "AWS is throttling; wait a few seconds and retry with fewer resources per call"
+        }
+        "InvalidInstanceID.NotFound" | "InvalidInstanceID.Malformed" => {
+            "check the instance id with aws_ec2 list_instances (and the region)"
+        }
+        "InvalidAMIID.NotFound" | "InvalidAMIID.Malformed" => {
+            "check the image id with aws_ec2 list_amis (and the region)"
+        }
+        "InvalidKeyPair.NotFound" => "check the key name with aws_ec2 list_key_pairs",
+        "InvalidKeyPair.Duplicate" => "a key pair with this name exists; pick another name",
+        "IncorrectInstanceState" => {
+            "the instance is not in a state that allows this; check it with describe_instance"
+        }
+        "OperationNotPermitted" => {
+            "AWS refused the change, often because of termination or stop protection; \
+             check with describe_instance and modify_instance_attribute"
+        }
+        "InvalidParameterValue" | "InvalidParameterCombination" | "MissingParameter" => {
+            "fix the named parameter and call again"
+        }
+        "InstanceLimitExceeded" | "VcpuLimitExceeded" => {
+            "the account's quota is reached; request a quota increase or use fewer/smaller instances"
+        }
+        "InvalidLaunchTemplateName.AlreadyExistsException" => {
+            "a launch template with this name exists; pick another name"
+        }
+        "InvalidLaunchTemplateId.NotFound" | "InvalidLaunchTemplateName.NotFoundException" => {
+            "check the launch template with aws_ec2 list_launch_templates"
+        }
+        _ => return None,
+    })
+}

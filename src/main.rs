@@ -1,0 +1,74 @@
+use std::{path::Path, process::ExitCode, sync::Arc};
+
+use clap::Parser;
+use espada_aws::{
+    cli::{self, Cli, Command},
+    dispatch::Dispatcher,
+    server::EspadaServer,
+};
+use rmcp::ServiceExt;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    // stdout is the MCP channel: every log line goes to stderr.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(
+            EnvFilter::try_new(&cli.global.log_level).unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let mut settings = cli.global.settings();
+    if let Some(Command::Schemas { .. } | Command::Tools { .. }) = &cli.command {
+        // Snapshots and the README table describe the full surface, whatever the environment.
+        if matches!(cli.command, Some(Command::Schemas { .. })) {
+            settings.read_only = false;
+            settings.toolsets = None;
+        }
+    }
+    let dispatcher = Arc::new(Dispatcher::new(&settings));
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            tracing::info!(
+                read_only = settings.read_only,
+                tools = dispatcher.tools().len(),
+                "espada-aws serving MCP on stdio"
+            );
+            let service = EspadaServer::new(dispatcher)
+                .serve(rmcp::transport::stdio())
+                .await?;
+            service.waiting().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Call { tool, args } => Ok(if cli::call(dispatcher, &tool, &args).await? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }),
+        Command::Tools { markdown } => {
+            print!("{}", cli::tools_text(&dispatcher, markdown));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schemas { write, check } => {
+            if let Some(dir) = write {
+                let n = cli::write_snapshots(&dispatcher, Path::new(&dir))?;
+                eprintln!("wrote {n} schema snapshot(s) to {dir}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let dir = check.unwrap_or_else(|| "tool-schemas".into());
+            let stale = cli::stale_snapshots(&dispatcher, Path::new(&dir));
+            if stale.is_empty() {
+                eprintln!("schema snapshots in {dir} are up to date");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!(
+                    "stale or missing snapshots in {dir}: {}; run `espada-aws schemas --write {dir}`",
+                    stale.join(", ")
+                );
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! The MCP server: lists the registry's tools and hands every `tools/call` to the dispatcher.
+
+use std::sync::Arc;
+
+use rmcp::{
+    ErrorData as McpError, RoleServer, ServerHandler,
+    model::{
+        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+        ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+        ToolAnnotations,
+    },
+    service::RequestContext,
+};
+
+use crate::{dispatch::Dispatcher, registry::Access};
+
+const INSTRUCTIONS: &str = "Typed AWS tools. Each tool takes an `action` plus that action's \
+fields. Destructive actions first return status confirmation_required with a plan and a \
+confirm_token: show the plan to the user, and only with their agreement repeat the identical call \
+adding confirm_token. dry_run: true asks AWS to validate a change without making it. List actions \
+page with max_results and next_token.";
+
+#[derive(Clone)]
+pub struct EspadaServer {
+    dispatcher: Arc<Dispatcher>,
+}
+
+impl EspadaServer {
+    pub fn new(dispatcher: Arc<Dispatcher>) -> Self {
+        Self { dispatcher }
+    }
+}
+
+/// The MCP tool definitions of the registered tools, as exposed in this mode.
+pub fn tool_definitions(dispatcher: &Dispatcher) -> Vec<Tool> {
+    dispatcher
+        .tools()
+        .iter()
+        .map(|t| {
+            let exposed: Vec<Access> = (t.actions)()
+                .iter()
+                .map(|a| a.access)
+                .filter(|a| !dispatcher.read_only() || *a == Access::Read)
+                .collect();
+            let annotations = ToolAnnotations::new()
+                .read_only(exposed.iter().all(|a| *a == Access::Read))
+                .destructive(exposed.contains(&Access::Destructive))
+                .idempotent(false)
+                .open_world(true);
+            Tool::new(t.name, t.description, dispatcher.input_schema(t))
+                .with_annotations(annotations)
+        })
+        .collect()
+}
+
+impl ServerHandler for EspadaServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("espada-aws", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(tool_definitions(
+            &self.dispatcher,
+        )))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let args = request.arguments.unwrap_or_default();
+        match self.dispatcher.call(&request.name, args).await {
+            Ok(Ok(value)) => {
+                Ok(CallToolResult::success(vec![ContentBlock::text(value.to_string())]).into())
+            }
+            Ok(Err(err)) => Ok(CallToolResult::error(vec![ContentBlock::text(
+                err.to_json().to_string(),
+            )])
+            .into()),
+            Err(route) => Err(McpError::invalid_params(route.to_string(), None)),
+        }
+    }
+}

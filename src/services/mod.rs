@@ -1,0 +1,3 @@
+//! One module per AWS service: the only code that calls `aws-sdk-*`.
+
+pub mod ec2;
