@@ -144,7 +144,8 @@ pub fn snapshots(dispatcher: &Dispatcher) -> Vec<(String, String)> {
     server::tool_definitions(dispatcher)
         .into_iter()
         .map(|t| {
-            let mut text = serde_json::to_string_pretty(&t).expect("tools serialise");
+            let value = sorted(serde_json::to_value(&t).expect("tools serialise"));
+            let mut text = serde_json::to_string_pretty(&value).expect("values serialise");
             text.push('\n');
             (format!("{}.json", t.name), text)
         })
@@ -167,4 +168,18 @@ pub fn write_snapshots(dispatcher: &Dispatcher, dir: &Path) -> std::io::Result<u
         std::fs::write(dir.join(name), text)?;
     }
     Ok(files.len())
+}
+
+/// The value with every object's keys in sorted order, so snapshots do not depend on whether
+/// serde_json keeps insertion order (a feature other crates in a build may switch on).
+fn sorted(v: Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }

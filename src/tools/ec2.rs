@@ -11,7 +11,7 @@ use crate::{
     error::ToolError,
     output::Output,
     registry::{Access, BoxFuture, ExecCtx, Prepared, ToolDef},
-    services::ec2 as svc,
+    services::ec2::{self as svc, MAX_LAUNCH},
 };
 
 pub static TOOL: ToolDef = ToolDef {
@@ -113,7 +113,84 @@ impl Ec2Action {
 fn prepare(action: &str, args: Map<String, Value>) -> Result<Box<dyn Prepared>, ToolError> {
     let action = Ec2Action::from_name(action)
         .ok_or_else(|| ToolError::invalid(format!("unknown action '{action}' for aws_ec2")))?;
-    Ok(Box::new(Ec2Request::parse(action, args)?))
+    let request = Ec2Request::parse(action, args)?;
+    request.validate()?;
+    Ok(Box::new(request))
+}
+
+impl Ec2Request {
+    /// Rules across fields that serde cannot express, checked before the guardrails so that a
+    /// call that cannot run never gets a confirmation token.
+    fn validate(&self) -> Result<(), ToolError> {
+        use Ec2Request::*;
+        let fail = |msg: &str| Err(ToolError::invalid(msg));
+        match self {
+            CreateInstances(i) if !(1..=MAX_LAUNCH).contains(&i.count.unwrap_or(1)) => {
+                fail(&format!(
+                    "count must be between 1 and {MAX_LAUNCH}; launch larger fleets with an Auto \
+                 Scaling group"
+                ))
+            }
+            StartInstances(InstanceIdsInput { instance_ids })
+            | RebootInstances(InstanceIdsInput { instance_ids })
+            | TerminateInstances(InstanceIdsInput { instance_ids })
+            | EnableMonitoring(InstanceIdsInput { instance_ids })
+            | DisableMonitoring(InstanceIdsInput { instance_ids })
+            | StopInstances(StopInstancesInput { instance_ids, .. })
+            | WaitForState(WaitForStateInput { instance_ids, .. })
+                if instance_ids.is_empty() =>
+            {
+                fail("instance_ids must name at least one instance")
+            }
+            ModifyInstanceAttribute(i)
+                if i.instance_type.is_none()
+                    && i.disable_api_termination.is_none()
+                    && i.disable_api_stop.is_none()
+                    && i.instance_initiated_shutdown_behavior.is_none()
+                    && i.source_dest_check.is_none()
+                    && i.ebs_optimized.is_none()
+                    && i.user_data.is_none() =>
+            {
+                fail(
+                    "modify_instance_attribute needs at least one attribute: instance_type, \
+                     disable_api_termination, disable_api_stop, \
+                     instance_initiated_shutdown_behavior, source_dest_check, ebs_optimized or \
+                     user_data",
+                )
+            }
+            DeleteKeyPair(i) if i.key_name.is_some() == i.key_pair_id.is_some() => {
+                fail("delete_key_pair needs exactly one of key_name or key_pair_id")
+            }
+            ModifyAmiAttribute(i)
+                if i.description.is_none()
+                    && i.launch_permission_add.is_none()
+                    && i.launch_permission_remove.is_none() =>
+            {
+                fail(
+                    "modify_ami_attribute needs description, launch_permission_add or launch_permission_remove",
+                )
+            }
+            DeleteLaunchTemplate(LaunchTemplateInput {
+                launch_template_id,
+                launch_template_name,
+            })
+            | GetLaunchTemplateVersions(LaunchTemplateVersionsInput {
+                launch_template_id,
+                launch_template_name,
+                ..
+            }) if launch_template_id.is_some() == launch_template_name.is_some() => fail(&format!(
+                "{} needs exactly one of launch_template_id or launch_template_name",
+                self.action().name()
+            )),
+            AddTags(i) if i.resource_ids.is_empty() || i.tags.is_empty() => {
+                fail("add_tags needs resource_ids and at least one tag")
+            }
+            RemoveTags(i) if i.resource_ids.is_empty() || i.tag_keys.is_empty() => {
+                fail("remove_tags needs resource_ids and at least one tag key")
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Prepared for Ec2Request {

@@ -1,2 +1,10 @@
-#[test]
-fn t() {}
+//! The one integration-test binary (DESIGN §6): every module shares one moto server.
+
+mod e2e;
+mod ec2;
+mod guardrails;
+mod harness;
+mod mcp;
+mod mocked;
+mod perf;
+mod schemas;

@@ -96,11 +96,6 @@ impl Ec2<'_> {
     }
 
     pub async fn delete_key_pair(&self, i: KeyPairInput) -> Result<Output, ToolError> {
-        if i.key_name.is_none() && i.key_pair_id.is_none() {
-            return Err(ToolError::invalid(
-                "delete_key_pair needs key_name or key_pair_id",
-            ));
-        }
         let which = i
             .key_name
             .clone()
@@ -177,10 +172,7 @@ impl Ec2<'_> {
             .name(&i.name)
             .set_description(i.description)
             .set_no_reboot(i.no_reboot)
-            .set_tag_specifications(tag_specs(
-                &[ResourceType::Image, ResourceType::Snapshot],
-                i.tags.as_ref(),
-            ));
+            .set_tag_specifications(tag_specs(&[ResourceType::Image], i.tags.as_ref()));
         let resp = send!(self, "create_image", req);
         let id = resp.image_id().unwrap_or_default();
         Ok(Output::new(
@@ -302,12 +294,6 @@ impl Ec2<'_> {
                 json!(i.launch_permission_remove),
             );
         }
-        if changed.is_empty() {
-            return Err(ToolError::invalid(
-                "modify_ami_attribute needs description, launch_permission_add or \
-                 launch_permission_remove",
-            ));
-        }
         let public = i.launch_permission_add.iter().flatten().any(|a| a == "all");
         let warn = if public {
             " The AMI is now public: anyone can launch it."
@@ -392,11 +378,7 @@ impl Ec2<'_> {
         &self,
         i: LaunchTemplateInput,
     ) -> Result<Output, ToolError> {
-        let which = one_template(
-            &i.launch_template_id,
-            &i.launch_template_name,
-            "delete_launch_template",
-        )?;
+        let which = template_label(&i.launch_template_id, &i.launch_template_name);
         let req = self
             .client
             .delete_launch_template()
@@ -414,11 +396,7 @@ impl Ec2<'_> {
         &self,
         i: LaunchTemplateVersionsInput,
     ) -> Result<Output, ToolError> {
-        let which = one_template(
-            &i.launch_template_id,
-            &i.launch_template_name,
-            "get_launch_template_versions",
-        )?;
+        let which = template_label(&i.launch_template_id, &i.launch_template_name);
         let resp = self
             .client
             .describe_launch_template_versions()
@@ -492,11 +470,6 @@ impl Ec2<'_> {
         ids: Vec<String>,
         tags: std::collections::BTreeMap<String, String>,
     ) -> Result<Output, ToolError> {
-        if tags.is_empty() || ids.is_empty() {
-            return Err(ToolError::invalid(
-                "add_tags needs resource_ids and at least one tag",
-            ));
-        }
         let req = self
             .client
             .create_tags()
@@ -518,11 +491,6 @@ impl Ec2<'_> {
         ids: Vec<String>,
         keys: Vec<String>,
     ) -> Result<Output, ToolError> {
-        if keys.is_empty() || ids.is_empty() {
-            return Err(ToolError::invalid(
-                "remove_tags needs resource_ids and at least one tag key",
-            ));
-        }
         let tags: Vec<Tag> = keys.iter().map(|k| Tag::builder().key(k).build()).collect();
         let req = self
             .client
@@ -541,16 +509,6 @@ impl Ec2<'_> {
     }
 }
 
-fn one_template(
-    id: &Option<String>,
-    name: &Option<String>,
-    action: &str,
-) -> Result<String, ToolError> {
-    match (id, name) {
-        (Some(id), None) => Ok(id.clone()),
-        (None, Some(name)) => Ok(name.clone()),
-        _ => Err(ToolError::invalid(format!(
-            "{action} needs exactly one of launch_template_id or launch_template_name"
-        ))),
-    }
+fn template_label(id: &Option<String>, name: &Option<String>) -> String {
+    id.clone().or_else(|| name.clone()).unwrap_or_default()
 }

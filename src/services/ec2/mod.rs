@@ -180,11 +180,6 @@ impl Ec2<'_> {
 
     pub async fn create_instances(&self, i: CreateInstancesInput) -> Result<Output, ToolError> {
         let count = i.count.unwrap_or(1);
-        if count == 0 || count > MAX_LAUNCH {
-            return Err(ToolError::invalid(format!(
-                "count must be between 1 and {MAX_LAUNCH}; launch larger fleets with an Auto Scaling group"
-            )));
-        }
         let instance_type = i.instance_type.as_deref().unwrap_or("t3.micro");
         let req = self
             .client
@@ -321,13 +316,6 @@ impl Ec2<'_> {
             send!(self, "modify_instance_attribute", base().user_data(blob));
             changed.insert("user_data", json!("(updated)"));
         }
-        if changed.is_empty() {
-            return Err(ToolError::invalid(
-                "modify_instance_attribute needs at least one attribute: instance_type, \
-                 disable_api_termination, disable_api_stop, instance_initiated_shutdown_behavior, \
-                 source_dest_check, ebs_optimized or user_data",
-            ));
-        }
         let names: Vec<&str> = changed.keys().copied().collect();
         Ok(Output::new(
             format!("Changed {} on {id}.", names.join(", ")),
@@ -377,11 +365,6 @@ impl Ec2<'_> {
     /// Polls every 2 s until every instance is in the state, or the timeout passes. Reaching the
     /// timeout is not an error: the result says which instances are not there yet.
     pub async fn wait_for_state(&self, i: WaitForStateInput) -> Result<Output, ToolError> {
-        if i.instance_ids.is_empty() {
-            return Err(ToolError::invalid(
-                "instance_ids must name at least one instance",
-            ));
-        }
         let timeout = Duration::from_secs(i.timeout_seconds.unwrap_or(120)).min(MAX_WAIT);
         let started = Instant::now();
         let want = i.state.as_str();

@@ -1,0 +1,230 @@
+//! Test harness: one moto server per test process on a free loopback port, reset before each
+//! test. Tests that use it run one at a time (they hold the lock), since a reset clears all
+//! state.
+
+use std::{
+    io::Write,
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+use espada_aws::{dispatch::Dispatcher, settings::Settings};
+use serde_json::{Map, Value};
+use tokio::sync::{Mutex, MutexGuard};
+
+pub const REGION: &str = "us-east-1";
+/// An Amazon AMI that moto ships.
+pub const AMI: &str = "ami-03cf127a";
+
+struct Server {
+    url: String,
+    // Holding the child keeps its stdin open; when the test process exits the pipe closes and
+    // the wrapper stops moto.
+    _child: Child,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static LOCK: Mutex<()> = Mutex::const_new(());
+
+/// The Python with moto and the mcp SDK: ESPADA_TEST_PYTHON, else the venv `.ci/run` makes.
+pub fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("ESPADA_TEST_PYTHON") {
+        return p.into();
+    }
+    let venv = PathBuf::from(std::env::var("HOME").unwrap_or_default())
+        .join(".cache/espada-aws/venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        "python3".into()
+    }
+}
+
+const WRAPPER: &str = r#"
+import subprocess, sys
+p = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", sys.argv[1]],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    sys.stdin.read()
+finally:
+    p.terminate()
+"#;
+
+fn start() -> Server {
+    // Static credentials and no IMDS, so the SDK's default chain never leaves loopback. Set once,
+    // before any test builds an AWS config.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::remove_var("AWS_PROFILE");
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(python())
+        .args(["-c", WRAPPER, &port.to_string()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start moto with {:?}: {e}; run `bash .ci/run` once to install it",
+                python()
+            )
+        });
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto did not start on {url} within 30 s (is moto[server] installed for {:?}?)",
+            python()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Server { url, _child: child }
+}
+
+/// A reset moto, held exclusively for the life of this value.
+pub struct Moto {
+    pub url: String,
+    _guard: MutexGuard<'static, ()>,
+}
+
+pub async fn moto() -> Moto {
+    let guard = LOCK.lock().await;
+    let url = tokio::task::spawn_blocking(|| SERVER.get_or_init(start).url.clone())
+        .await
+        .unwrap();
+    reset(&url);
+    Moto { url, _guard: guard }
+}
+
+fn reset(url: &str) {
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "POST /moto-api/reset HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut s, &mut out).unwrap();
+    assert!(
+        out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.0 200"),
+        "moto reset failed: {out}"
+    );
+}
+
+impl Moto {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            region: Some(REGION.into()),
+            endpoint_url: Some(self.url.clone()),
+            max_attempts: 1,
+            ..Settings::default()
+        }
+    }
+
+    pub fn dispatcher(&self) -> Dispatcher {
+        Dispatcher::new(&self.settings())
+    }
+
+    /// A plain SDK client, to check what moto holds.
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        self.ec2_in(REGION)
+    }
+
+    pub fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
+        let conf = aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    pub async fn state_of(&self, id: &str) -> String {
+        let r = self
+            .ec2()
+            .describe_instances()
+            .instance_ids(id)
+            .send()
+            .await
+            .unwrap();
+        r.reservations()[0].instances()[0]
+            .state()
+            .unwrap()
+            .name()
+            .unwrap()
+            .as_str()
+            .to_string()
+    }
+
+    /// Launches `n` instances straight through the SDK and returns their ids.
+    pub async fn launch(&self, n: i32) -> Vec<String> {
+        let r = self
+            .ec2()
+            .run_instances()
+            .image_id(AMI)
+            .min_count(n)
+            .max_count(n)
+            .send()
+            .await
+            .unwrap();
+        r.instances()
+            .iter()
+            .map(|i| i.instance_id().unwrap().to_string())
+            .collect()
+    }
+}
+
+/// Calls a tool and returns its result JSON, panicking on a routing error.
+pub async fn call(d: &Dispatcher, tool: &str, args: Value) -> Result<Value, Value> {
+    let Value::Object(map) = args else {
+        panic!("args must be an object")
+    };
+    d.call(tool, map)
+        .await
+        .expect("routable")
+        .map_err(|e| e.to_json())
+}
+
+pub async fn ok(d: &Dispatcher, args: Value) -> Value {
+    match call(d, "aws_ec2", args.clone()).await {
+        Ok(v) => v,
+        Err(e) => panic!("{args} failed: {e}"),
+    }
+}
+
+pub async fn err(d: &Dispatcher, args: Value) -> Value {
+    match call(d, "aws_ec2", args.clone()).await {
+        Ok(v) => panic!("{args} should fail, got {v}"),
+        Err(e) => e,
+    }
+}
+
+/// Runs a destructive call: first the plan, then the repeat with its token.
+pub async fn confirmed(d: &Dispatcher, args: Value) -> Value {
+    let plan = ok(d, args.clone()).await;
+    assert_eq!(plan["status"], "confirmation_required", "{plan}");
+    let mut with_token = args.as_object().unwrap().clone();
+    with_token.insert("confirm_token".into(), plan["confirm_token"].clone());
+    ok(d, Value::Object(with_token)).await
+}
+
+pub fn obj(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+pub fn ids(v: &Value, list: &str, key: &str) -> Vec<String> {
+    v["data"][list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no list {list} in {v}"))
+        .iter()
+        .map(|i| i[key].as_str().unwrap().to_string())
+        .collect()
+}
