@@ -59,6 +59,9 @@ pub trait Prepared: Send {
     ) -> BoxFuture<'a, Result<Output, ToolError>>;
 }
 
+/// Parses one action's arguments into a typed, validated call.
+pub type PrepareFn = fn(&str, Map<String, Value>) -> Result<Box<dyn Prepared>, ToolError>;
+
 /// A tool as the server registers it.
 pub struct ToolDef {
     pub name: &'static str,
@@ -66,7 +69,7 @@ pub struct ToolDef {
     pub description: &'static str,
     pub actions: fn() -> Vec<ActionSpec>,
     /// Parses an action's arguments (common fields already removed) into a typed call.
-    pub prepare: fn(&str, Map<String, Value>) -> Result<Box<dyn Prepared>, ToolError>,
+    pub prepare: PrepareFn,
 }
 
 impl ToolDef {

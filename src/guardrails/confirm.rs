@@ -1,7 +1,8 @@
 //! One-time confirmation tokens for destructive calls.
 //!
 //! A token is bound to the SHA-256 of the tool, the action and the canonical arguments, expires
-//! after a fixed time, and is spent by its first successful use.
+//! after a fixed time, and is spent when the guardrails accept it: it authorises one attempt,
+//! so a call that then fails at AWS needs a fresh plan and token.
 
 use std::{
     collections::HashMap,

@@ -314,6 +314,7 @@ pub struct CreateInstancesInput {
     /// Instance type, e.g. t3.micro (default t3.micro)
     pub instance_type: Option<String>,
     /// How many instances to launch (default 1, at most 20)
+    #[schemars(range(min = 1, max = 20))]
     pub count: Option<u32>,
     /// Subnet id to launch into, e.g. subnet-0abc123
     pub subnet_id: Option<String>,

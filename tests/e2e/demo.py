@@ -148,7 +148,8 @@ async def demo(binary: str, endpoint: str, errlog) -> None:
                 f"token {plan['confirm_token']} (valid {plan['expires_in_seconds']} s)"
             )
 
-            say_user("(confirms) Yes, terminate them.")
+            print("\n(user confirms)", flush=True)
+            say_user("Yes, terminate them.")
             await call(session, {**terminate, "confirm_token": plan["confirm_token"]})
 
             say_user("What's left?")
