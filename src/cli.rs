@@ -74,7 +74,16 @@ impl GlobalArgs {
             region: self.region.clone().filter(|r| !r.is_empty()),
             profile: self.profile.clone().filter(|p| !p.is_empty()),
             read_only: self.read_only,
-            toolsets: self.toolsets.clone(),
+            toolsets: self
+                .toolsets
+                .as_ref()
+                .map(|t| {
+                    t.iter()
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                })
+                .filter(|t| !t.is_empty()),
             ..Settings::default()
         }
     }

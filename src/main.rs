@@ -21,12 +21,13 @@ async fn main() -> anyhow::Result<ExitCode> {
         )
         .init();
     let mut settings = cli.global.settings();
-    if let Some(Command::Schemas { .. } | Command::Tools { .. }) = &cli.command {
-        // Snapshots and the README table describe the full surface, whatever the environment.
-        if matches!(cli.command, Some(Command::Schemas { .. })) {
-            settings.read_only = false;
-            settings.toolsets = None;
-        }
+    if let Some(sets) = &settings.toolsets {
+        espada_aws::tools::check_toolsets(sets).map_err(anyhow::Error::msg)?;
+    }
+    if matches!(cli.command, Some(Command::Schemas { .. })) {
+        // Snapshots describe the full surface, whatever the environment says.
+        settings.read_only = false;
+        settings.toolsets = None;
     }
     let dispatcher = Arc::new(Dispatcher::new(&settings));
     match cli.command.unwrap_or(Command::Serve) {

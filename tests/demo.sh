@@ -28,7 +28,7 @@ if ! "$PY" -c "import moto, mcp" >/dev/null 2>&1; then
     }
     "${PYTHON:-python3}" -m venv "$VENV"
     "$PY" -m pip install --quiet --upgrade pip
-    "$PY" -m pip install --quiet 'moto[server]==5.2.5' 'mcp==2.3.0'
+    "$PY" -m pip install --quiet -r tests/requirements.txt
 fi
 
 # 2. The server binary.

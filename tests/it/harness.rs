@@ -228,3 +228,75 @@ pub fn ids(v: &Value, list: &str, key: &str) -> Vec<String> {
         .map(|i| i[key].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The built binary as a child process, spoken to with raw JSON-RPC lines over its stdio.
+pub struct StdioServer {
+    pub child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl StdioServer {
+    /// Spawns `binary serve` with exactly `env` (plus PATH and HOME).
+    pub fn spawn(binary: &str, env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(binary);
+        cmd.arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::var("HOME").unwrap_or_default())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn espada-aws");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        Self {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    pub fn send(&mut self, msg: &Value) {
+        writeln!(self.stdin, "{msg}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// Sends a request and returns the response line (its raw text).
+    pub fn request(&mut self, msg: &Value) -> String {
+        self.send(msg);
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut self.stdout, &mut line).unwrap();
+        line
+    }
+
+    /// initialize + notifications/initialized; returns the initialize response line.
+    pub fn initialize(&mut self) -> String {
+        let line = self.request(
+            &serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                       "clientInfo": {"name": "it", "version": "0"}}}),
+        );
+        self.send(&serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        line
+    }
+
+    pub fn rss(&self) -> String {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS"))
+            .unwrap_or("VmRSS: ?")
+            .to_string()
+    }
+}
+
+impl Drop for StdioServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

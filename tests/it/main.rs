@@ -8,3 +8,4 @@ mod mcp;
 mod mocked;
 mod perf;
 mod schemas;
+mod startup;

@@ -3,15 +3,11 @@
 //! `ESPADA_BENCH=1 cargo test --test it perf -- --nocapture`; set ESPADA_BENCH_BINARY to measure
 //! another build (e.g. target/release/espada-aws).
 
-use std::{
-    io::{BufRead, BufReader, Write},
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::harness::{REGION, moto};
+use crate::harness::{REGION, StdioServer, moto};
 
 const CALLS: usize = 50;
 
@@ -33,62 +29,36 @@ async fn bench_startup_size_and_call_latency() {
     let url = m.url.clone();
     let report = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
-        let mut child = Command::new(&binary)
-            .env("AWS_ENDPOINT_URL", &url)
-            .env("AWS_REGION", REGION)
-            .env("ESPADA_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut send = |v: Value| writeln!(stdin, "{v}").unwrap();
-        let mut line = String::new();
-        let mut recv = |line: &mut String| {
-            line.clear();
-            stdout.read_line(line).unwrap();
-        };
-        send(
-            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "bench", "version": "0"}}}),
+        let mut server = StdioServer::spawn(
+            &binary,
+            &[
+                ("AWS_ENDPOINT_URL", &url),
+                ("AWS_REGION", REGION),
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+                ("ESPADA_LOG", "warn"),
+            ],
         );
-        recv(&mut line);
+        server.initialize();
         let init = started.elapsed();
-        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-        let rss_init = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS"))
-            .unwrap()
-            .to_string();
-        send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
-        send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}));
-        recv(&mut line);
-        let list_bytes = line.len();
+        let rss_init = server.rss();
+        let list_bytes = server
+            .request(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
+            .len();
         let mut via_mcp = Vec::new();
         for i in 0..=CALLS {
             let t = Instant::now();
-            send(
-                json!({"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call",
+            let line = server.request(
+                &json!({"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call",
                 "params": {"name": "aws_ec2", "arguments": {"action": "list_instances"}}}),
             );
-            recv(&mut line);
             assert!(line.contains("instance(s)"), "{line}");
             if i > 0 {
                 via_mcp.push(t.elapsed()); // the first call loads the AWS config
             }
         }
-        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-        let rss_after = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS"))
-            .unwrap()
-            .to_string();
-        drop(stdin);
-        let _ = child.wait();
-        (init, rss_init, list_bytes, via_mcp, rss_after)
+        (init, rss_init, list_bytes, via_mcp, server.rss())
     })
     .await
     .unwrap();
