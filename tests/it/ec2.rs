@@ -492,6 +492,30 @@ async fn dry_run_validates_without_changing_anything() {
 
     let r = ok(
         &d,
+        json!({"action": "modify_instance_attribute", "instance_id": id,
+        "disable_api_termination": true, "source_dest_check": false, "dry_run": true}),
+    )
+    .await;
+    assert_eq!(
+        r["data"]["attributes"],
+        json!(["disable_api_termination", "source_dest_check"]),
+        "{r}"
+    );
+    let p = m
+        .ec2()
+        .describe_instance_attribute()
+        .instance_id(&id)
+        .attribute(InstanceAttributeName::DisableApiTermination)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        p.disable_api_termination().and_then(|v| v.value()),
+        Some(false)
+    );
+
+    let r = ok(
+        &d,
         json!({"action": "create_key_pair", "key_name": "k", "dry_run": true}),
     )
     .await;

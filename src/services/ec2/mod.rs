@@ -256,65 +256,66 @@ impl Ec2<'_> {
         let base = || self.client.modify_instance_attribute().instance_id(id);
         let boolean = |v: bool| AttributeBooleanValue::builder().value(v).build();
         let text = |v: &str| AttributeValue::builder().value(v).build();
-        let mut changed = BTreeMap::new();
+        let mut steps = Vec::new();
         if let Some(t) = &i.instance_type {
-            send!(
-                self,
-                "modify_instance_attribute",
-                base().instance_type(text(t))
-            );
-            changed.insert("instance_type", json!(t));
+            steps.push(("instance_type", json!(t), base().instance_type(text(t))));
         }
         if let Some(v) = i.disable_api_termination {
-            send!(
-                self,
-                "modify_instance_attribute",
-                base().disable_api_termination(boolean(v))
-            );
-            changed.insert("disable_api_termination", json!(v));
+            steps.push((
+                "disable_api_termination",
+                json!(v),
+                base().disable_api_termination(boolean(v)),
+            ));
         }
         if let Some(v) = i.disable_api_stop {
-            send!(
-                self,
-                "modify_instance_attribute",
-                base().disable_api_stop(boolean(v))
-            );
-            changed.insert("disable_api_stop", json!(v));
+            steps.push((
+                "disable_api_stop",
+                json!(v),
+                base().disable_api_stop(boolean(v)),
+            ));
         }
         if let Some(b) = i.instance_initiated_shutdown_behavior {
             let v = match b {
                 ShutdownBehavior::Stop => "stop",
                 ShutdownBehavior::Terminate => "terminate",
             };
-            send!(
-                self,
-                "modify_instance_attribute",
-                base().instance_initiated_shutdown_behavior(text(v))
-            );
-            changed.insert("instance_initiated_shutdown_behavior", json!(v));
+            let req = base().instance_initiated_shutdown_behavior(text(v));
+            steps.push(("instance_initiated_shutdown_behavior", json!(v), req));
         }
         if let Some(v) = i.source_dest_check {
-            send!(
-                self,
-                "modify_instance_attribute",
-                base().source_dest_check(boolean(v))
-            );
-            changed.insert("source_dest_check", json!(v));
+            steps.push((
+                "source_dest_check",
+                json!(v),
+                base().source_dest_check(boolean(v)),
+            ));
         }
         if let Some(v) = i.ebs_optimized {
-            send!(
-                self,
-                "modify_instance_attribute",
-                base().ebs_optimized(boolean(v))
-            );
-            changed.insert("ebs_optimized", json!(v));
+            steps.push(("ebs_optimized", json!(v), base().ebs_optimized(boolean(v))));
         }
         if let Some(u) = &i.user_data {
             let blob = SecureBlobAttributeValue::builder()
                 .value(Blob::new(u.as_bytes()))
                 .build();
-            send!(self, "modify_instance_attribute", base().user_data(blob));
-            changed.insert("user_data", json!("(updated)"));
+            steps.push(("user_data", json!("(updated)"), base().user_data(blob)));
+        }
+        let mut changed = BTreeMap::new();
+        for (name, value, req) in steps {
+            let sent = req.dry_run(self.dry_run).send().await;
+            match dry_run_outcome(self.dry_run, "modify_instance_attribute", sent)? {
+                // With dry_run every attribute is checked; the first that would fail answers.
+                Sent::DryRun(out) if out.data["would_succeed"] == json!(false) => return Ok(out),
+                Sent::DryRun(_) | Sent::Done(_) => changed.insert(name, value),
+            };
+        }
+        if self.dry_run {
+            let names: Vec<&str> = changed.keys().copied().collect();
+            return Ok(Output::new(
+                format!(
+                    "Dry run: changing {} on {id} would succeed; nothing was changed.",
+                    names.join(", ")
+                ),
+                json!({ "dry_run": true, "would_succeed": true, "attributes": names }),
+            ));
         }
         let names: Vec<&str> = changed.keys().copied().collect();
         Ok(Output::new(
