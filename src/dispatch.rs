@@ -188,7 +188,7 @@ impl Dispatcher {
                     "tool": tool.name,
                     "action": spec.name,
                     "effect": spec.description,
-                    "targets": targets(&bound_args),
+                    "targets": prepared.targets(),
                     "arguments": bound_args,
                 },
                 "confirm_token": token,
@@ -196,6 +196,27 @@ impl Dispatcher {
             }));
         }
 
+        if dry_run && spec.access != Access::Read && !prepared.native_dry_run() {
+            // No AWS-side validation exists for this call: answer with the plan, run nothing.
+            return Ok(json!({
+                "summary": format!(
+                    "Dry run: {} {} was not sent to AWS (the service has no dry-run mode); this \
+                     is what it would do.",
+                    tool.name, spec.name
+                ),
+                "data": {
+                    "dry_run": true,
+                    "would_succeed": null,
+                    "plan": {
+                        "tool": tool.name,
+                        "action": spec.name,
+                        "effect": spec.description,
+                        "targets": prepared.targets(),
+                        "arguments": bound_args,
+                    },
+                },
+            }));
+        }
         let ctx = ExecCtx {
             aws: &self.aws,
             region,
@@ -214,15 +235,4 @@ fn take_string(args: &mut Map<String, Value>, key: &str) -> Result<Option<String
             "{key} must be a string, got {other}"
         ))),
     }
-}
-
-/// The resource ids and names a call names, for its plan.
-fn targets(args: &Map<String, Value>) -> Vec<Value> {
-    args.iter()
-        .filter(|(k, _)| k.ends_with("_id") || k.ends_with("_ids") || k.ends_with("_name"))
-        .flat_map(|(_, v)| match v {
-            Value::Array(items) => items.clone(),
-            other => vec![other.clone()],
-        })
-        .collect()
 }

@@ -51,8 +51,43 @@ pub struct ExecCtx<'a> {
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// A resource a call acts on: for plans, the environment lookup by tags, and audit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Target {
+    /// The AWS service that owns it, as in ARNs: "ec2", "s3", "elasticloadbalancing", ...
+    pub service: &'static str,
+    /// The resource type, e.g. "instance", "image", "key-pair", "bucket".
+    pub kind: &'static str,
+    /// Its id or name, as the service's APIs take it.
+    pub id: String,
+}
+
+impl Target {
+    pub fn new(service: &'static str, kind: &'static str, id: impl Into<String>) -> Self {
+        Self {
+            service,
+            kind,
+            id: id.into(),
+        }
+    }
+}
+
 /// A parsed call, ready to run.
 pub trait Prepared: Send {
+    /// The resources the call names (empty for calls that name none, such as most lists).
+    fn targets(&self) -> Vec<Target>;
+
+    /// Whether `execute` honours `ExecCtx::dry_run` with the service's own validation (EC2
+    /// `DryRun`). When false, the dispatcher answers a dry run with the computed plan and never
+    /// executes the call.
+    fn native_dry_run(&self) -> bool;
+
+    /// Why this call is riskier than its action's access class says (e.g. it opens a port to
+    /// the whole internet). The guardrails treat a flagged call as high risk.
+    fn risk_flags(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     fn execute<'a>(
         self: Box<Self>,
         ctx: &'a ExecCtx<'a>,

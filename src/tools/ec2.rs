@@ -10,7 +10,7 @@ use crate::{
     actions,
     error::ToolError,
     output::Output,
-    registry::{Access, BoxFuture, ExecCtx, Prepared, ToolDef},
+    registry::{Access, BoxFuture, ExecCtx, Prepared, Target, ToolDef},
     services::ec2::{self as svc, MAX_LAUNCH},
 };
 
@@ -194,6 +194,86 @@ impl Ec2Request {
 }
 
 impl Prepared for Ec2Request {
+    fn targets(&self) -> Vec<Target> {
+        use Ec2Request::*;
+        let instances = |ids: &[String]| -> Vec<Target> {
+            ids.iter()
+                .map(|id| Target::new("ec2", "instance", id))
+                .collect()
+        };
+        let instance = |id: &str| vec![Target::new("ec2", "instance", id)];
+        let image = |id: &str| vec![Target::new("ec2", "image", id)];
+        let template = |id: &Option<String>, name: &Option<String>| {
+            id.iter()
+                .chain(name)
+                .map(|x| Target::new("ec2", "launch-template", x))
+                .collect()
+        };
+        match self {
+            ListInstances(i) => i.instance_ids.as_deref().map(instances).unwrap_or_default(),
+            GetInstanceStatus(i) => i.instance_ids.as_deref().map(instances).unwrap_or_default(),
+            DescribeInstance(InstanceIdInput { instance_id })
+            | ModifyInstanceAttribute(ModifyInstanceAttributeInput { instance_id, .. })
+            | CreateAmi(CreateAmiInput { instance_id, .. }) => instance(instance_id),
+            StartInstances(InstanceIdsInput { instance_ids })
+            | RebootInstances(InstanceIdsInput { instance_ids })
+            | TerminateInstances(InstanceIdsInput { instance_ids })
+            | EnableMonitoring(InstanceIdsInput { instance_ids })
+            | DisableMonitoring(InstanceIdsInput { instance_ids })
+            | StopInstances(StopInstancesInput { instance_ids, .. })
+            | WaitForState(WaitForStateInput { instance_ids, .. }) => instances(instance_ids),
+            CreateInstances(_) | ListKeyPairs(_) | ListAmis(_) | ListLaunchTemplates(_) => vec![],
+            CreateKeyPair(CreateKeyPairInput { key_name, .. })
+            | ImportKeyPair(ImportKeyPairInput { key_name, .. }) => {
+                vec![Target::new("ec2", "key-pair", key_name)]
+            }
+            DeleteKeyPair(i) => i
+                .key_name
+                .iter()
+                .chain(&i.key_pair_id)
+                .map(|k| Target::new("ec2", "key-pair", k))
+                .collect(),
+            DeregisterAmi(DeregisterAmiInput { image_id, .. })
+            | ModifyAmiAttribute(ModifyAmiAttributeInput { image_id, .. }) => image(image_id),
+            CopyAmi(i) => image(&i.source_image_id),
+            CreateLaunchTemplate(i) => {
+                vec![Target::new(
+                    "ec2",
+                    "launch-template",
+                    &i.launch_template_name,
+                )]
+            }
+            DeleteLaunchTemplate(i) => template(&i.launch_template_id, &i.launch_template_name),
+            GetLaunchTemplateVersions(i) => {
+                template(&i.launch_template_id, &i.launch_template_name)
+            }
+            AddTags(AddTagsInput { resource_ids, .. })
+            | RemoveTags(RemoveTagsInput { resource_ids, .. }) => resource_ids
+                .iter()
+                .map(|id| Target::new("ec2", ec2_kind(id), id))
+                .collect(),
+        }
+    }
+
+    /// Every mutating EC2 call carries EC2's own `DryRun` flag.
+    fn native_dry_run(&self) -> bool {
+        true
+    }
+
+    fn risk_flags(&self) -> Vec<String> {
+        match self {
+            Ec2Request::ModifyAmiAttribute(i)
+                if i.launch_permission_add.iter().flatten().any(|a| a == "all") =>
+            {
+                vec![format!(
+                    "makes AMI {} public: anyone can launch it",
+                    i.image_id
+                )]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn execute<'a>(
         self: Box<Self>,
         ctx: &'a ExecCtx<'a>,
@@ -560,4 +640,28 @@ pub struct RemoveTagsInput {
     pub resource_ids: Vec<String>,
     /// Tag keys to remove
     pub tag_keys: Vec<String>,
+}
+
+/// The EC2 resource type of an id, from its prefix ("i-" instance, "ami-" image, ...).
+pub fn ec2_kind(id: &str) -> &'static str {
+    let prefix = id.split('-').next().unwrap_or("");
+    match prefix {
+        "i" => "instance",
+        "ami" => "image",
+        "vol" => "volume",
+        "snap" => "snapshot",
+        "sg" => "security-group",
+        "vpc" => "vpc",
+        "subnet" => "subnet",
+        "rtb" => "route-table",
+        "igw" => "internet-gateway",
+        "nat" => "natgateway",
+        "eni" => "network-interface",
+        "eipalloc" => "elastic-ip",
+        "acl" => "network-acl",
+        "vpce" => "vpc-endpoint",
+        "lt" => "launch-template",
+        "key" => "key-pair",
+        _ => "resource",
+    }
 }

@@ -143,7 +143,7 @@ async def demo(binary: str, endpoint: str, errlog) -> None:
             p = plan["plan"]
             say_note(
                 f"status: {plan['status']}\n"
-                f"plan: {p['tool']} {p['action']} on {', '.join(map(str, p['targets']))}\n"
+                f"plan: {p['tool']} {p['action']} on {', '.join(t['id'] for t in p['targets'])}\n"
                 f"effect: {p['effect']}\n"
                 f"token {plan['confirm_token']} (valid {plan['expires_in_seconds']} s)"
             )

@@ -283,7 +283,7 @@ async def sdk_checks(rep: Report, binary: str, endpoint: str, ec2, errlog) -> No
                 plan = value.get("plan")
                 assert isinstance(plan, dict), f"no plan: {value}"
                 assert plan.get("action") == "terminate_instances", f"plan action is {plan.get('action')!r}"
-                assert iid in plan.get("targets", []), f"plan targets {plan.get('targets')} lack {iid}"
+                assert iid in [t.get("id") for t in plan.get("targets", [])], f"plan targets {plan.get('targets')} lack {iid}"
                 assert isinstance(value.get("expires_in_seconds"), int), f"no expires_in_seconds: {value}"
                 await anyio.sleep(0.5)
                 got = moto_state(ec2, iid)

@@ -22,7 +22,10 @@ async fn terminate_needs_a_token_bound_to_the_call() {
 
     let plan = ok(&d, args.clone()).await;
     assert_eq!(plan["status"], "confirmation_required");
-    assert_eq!(plan["plan"]["targets"], json!([ids[0]]));
+    assert_eq!(
+        plan["plan"]["targets"],
+        json!([{"service": "ec2", "kind": "instance", "id": ids[0]}])
+    );
     assert_eq!(plan["expires_in_seconds"], 600);
     assert_eq!(
         m.state_of(&ids[0]).await,
