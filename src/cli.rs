@@ -6,7 +6,13 @@ use std::{path::Path, sync::Arc};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value, json};
 
-use crate::{dispatch::Dispatcher, registry::Access, server, settings::Settings};
+use crate::{
+    dispatch::Dispatcher,
+    guardrails::{Caller, approvals::Status},
+    registry::Access,
+    server,
+    settings::Settings,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,6 +44,9 @@ pub struct GlobalArgs {
     /// Log filter for stderr, e.g. info, debug, espada_aws=debug
     #[arg(long, env = "ESPADA_LOG", default_value = "info", global = true)]
     pub log_level: String,
+    /// Guardrails state file (approvals, audit log, policies); default in the XDG state dir
+    #[arg(long, env = "ESPADA_STATE", global = true)]
+    pub state: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +66,16 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Approval requests: list, show, approve or reject (people only, never the agent)
+    Approvals {
+        #[command(subcommand)]
+        command: ApprovalsCommand,
+    },
+    /// The audit log: verify its hash chain, or list recent records
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Write or verify the input-schema snapshots in a directory
     Schemas {
         /// Write tool-schemas/<tool>.json files into DIR
@@ -68,12 +87,53 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// List approval requests (pending by default)
+    List {
+        /// Show every status, not only pending
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show one request with its call and votes
+    Show { id: String },
+    /// Approve a request as a named person
+    Approve {
+        id: String,
+        /// Your name; must differ from the requester and from earlier approvers
+        #[arg(long = "as", value_name = "NAME")]
+        approver: String,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Reject a request as a named person
+    Reject {
+        id: String,
+        #[arg(long = "as", value_name = "NAME")]
+        approver: String,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exit 1 when a record was edited, inserted or deleted
+    Verify,
+    /// Print the most recent records as JSON lines
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
 impl GlobalArgs {
     pub fn settings(&self) -> Settings {
         Settings {
             region: self.region.clone().filter(|r| !r.is_empty()),
             profile: self.profile.clone().filter(|p| !p.is_empty()),
             read_only: self.read_only,
+            state: self.state.clone(),
             toolsets: self
                 .toolsets
                 .as_ref()
@@ -98,7 +158,14 @@ pub async fn call(dispatcher: Arc<Dispatcher>, tool: &str, args: &str) -> anyhow
         ),
         Err(e) => anyhow::bail!("arguments are not valid JSON: {e}"),
     };
-    match dispatcher.call(tool, args).await? {
+    let caller = Caller {
+        requester: format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "user".into())
+        ),
+        human: None,
+    };
+    match dispatcher.call(tool, args, &caller).await? {
         Ok(v) => {
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(true)
@@ -190,5 +257,108 @@ fn sorted(v: Value) -> Value {
         }
         Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
         other => other,
+    }
+}
+
+/// Runs an `approvals` subcommand; returns whether it succeeded.
+pub async fn approvals(dispatcher: &Dispatcher, command: ApprovalsCommand) -> anyhow::Result<bool> {
+    let g = &dispatcher.guardrails;
+    let (id, approver, comment, approve) = match command {
+        ApprovalsCommand::List { all } => {
+            let status = if all { None } else { Some(Status::Pending) };
+            let list = g.store.approvals(status, 200)?;
+            if list.is_empty() {
+                println!("no {}approval requests", if all { "" } else { "pending " });
+            }
+            for r in list {
+                println!(
+                    "{}  {:<9} {} {} env={} risk={} approvals={}/{} requester={} expires={}",
+                    r.id,
+                    r.status.as_str(),
+                    r.call.tool,
+                    r.call.action,
+                    r.call.environment.map(|e| e.as_str()).unwrap_or("unknown"),
+                    r.call.risk.as_str(),
+                    r.approvals,
+                    r.min_approvers,
+                    r.requester,
+                    r.expires_at
+                );
+            }
+            return Ok(true);
+        }
+        ApprovalsCommand::Show { id } => {
+            let Some(r) = g.store.approval(&id)? else {
+                anyhow::bail!("no approval request {id}");
+            };
+            println!("{}", serde_json::to_string_pretty(&r)?);
+            return Ok(true);
+        }
+        ApprovalsCommand::Approve {
+            id,
+            approver,
+            comment,
+        } => (id, approver, comment, true),
+        ApprovalsCommand::Reject {
+            id,
+            approver,
+            comment,
+        } => (id, approver, comment, false),
+    };
+    match g
+        .vote(
+            &dispatcher.aws,
+            &id,
+            &approver,
+            approve,
+            comment.as_deref(),
+            "cli",
+        )
+        .await
+    {
+        Ok(r) => {
+            println!(
+                "{} is {} ({} of {} approvals)",
+                r.id,
+                r.status.as_str(),
+                r.approvals,
+                r.min_approvers
+            );
+            Ok(true)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(false)
+        }
+    }
+}
+
+/// Runs an `audit` subcommand; returns whether it succeeded (verify: the chain is intact).
+pub fn audit(dispatcher: &Dispatcher, command: AuditCommand) -> anyhow::Result<bool> {
+    let store = &dispatcher.guardrails.store;
+    match command {
+        AuditCommand::Verify => match store.verify_audit()? {
+            Ok(n) => {
+                println!(
+                    "audit log intact: {n} record(s) in {}",
+                    store.path().display()
+                );
+                Ok(true)
+            }
+            Err(problems) => {
+                println!("audit log TAMPERED ({}):", store.path().display());
+                for p in problems {
+                    println!("  {p}");
+                }
+                Ok(false)
+            }
+        },
+        AuditCommand::List { limit } => {
+            let (entries, _) = store.query_audit(&Default::default(), 0, limit)?;
+            for e in entries {
+                println!("{}", serde_json::to_string(&e)?);
+            }
+            Ok(true)
+        }
     }
 }

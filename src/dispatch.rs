@@ -1,7 +1,9 @@
 //! The one path every call takes, from the MCP server and from `espada-aws call` alike:
 //!
 //! tool lookup → split common fields → action lookup → parse into the typed input →
-//! classify (the action's access class) → guardrails → execute (or AWS dry run) → shape.
+//! classify (the action's access class) → read-only → guardrails (environment, policies,
+//! protections, rate limits, confirmation or approval) → backup before → execute (or AWS dry
+//! run) → shape → audit.
 
 use std::{
     collections::HashMap,
@@ -14,8 +16,12 @@ use serde_json::{Map, Value, json};
 use crate::{
     aws::AwsPool,
     error::ToolError,
-    guardrails::{CallFacts, Guardrails, Verdict},
-    registry::{Access, ExecCtx, ToolDef},
+    guardrails::{
+        CallFacts, Caller, Evaluation, Gate, Guardrails,
+        audit::{AuditRecord, redact},
+        store::{Store, StoreError, new_id},
+    },
+    registry::{Access, ActionSpec, ExecCtx, Prepared, ToolDef},
     schema,
     settings::Settings,
     tools,
@@ -30,14 +36,40 @@ pub enum RouteError {
 
 pub struct Dispatcher {
     tools: Vec<&'static ToolDef>,
-    guardrails: Guardrails,
-    aws: AwsPool,
+    pub guardrails: Guardrails,
+    pub aws: AwsPool,
     max_result_bytes: usize,
     schemas: OnceLock<HashMap<&'static str, Arc<Map<String, Value>>>>,
 }
 
+/// A call split into its parts, parsed and ready for the guardrails.
+pub struct ParsedCall {
+    pub tool: &'static ToolDef,
+    pub spec: ActionSpec,
+    pub prepared: Box<dyn Prepared>,
+    /// Arguments that define the call (region included), without the guardrails' own fields.
+    pub args: Map<String, Value>,
+    pub region: Option<String>,
+    pub dry_run: bool,
+    pub confirm_token: Option<String>,
+    pub approval_request_id: Option<String>,
+    pub change_request_id: Option<String>,
+}
+
+/// What the audit record of a call learns along the way.
+#[derive(Default)]
+struct Trail {
+    environment: Option<String>,
+    account: Option<String>,
+    targets: Vec<String>,
+    input: Map<String, Value>,
+    action: String,
+}
+
 impl Dispatcher {
-    pub fn new(settings: &Settings) -> Self {
+    pub fn new(settings: &Settings) -> Result<Self, StoreError> {
+        let path = settings.state.clone().unwrap_or_else(Store::default_path);
+        let store = Store::open(&path)?;
         let tools = tools::ALL
             .iter()
             .copied()
@@ -48,13 +80,17 @@ impl Dispatcher {
                     .is_none_or(|sets| sets.iter().any(|s| s == t.toolset || s == t.name))
             })
             .collect();
-        Self {
+        Ok(Self {
             tools,
-            guardrails: Guardrails::new(settings.read_only, settings.confirm_ttl),
+            guardrails: Guardrails::new(
+                store,
+                settings.read_only,
+                settings.confirm_ttl.as_secs() as i64,
+            ),
             aws: AwsPool::new(settings),
             max_result_bytes: settings.max_result_bytes,
             schemas: OnceLock::new(),
-        }
+        })
     }
 
     /// The registered tools, in registry order.
@@ -83,14 +119,16 @@ impl Dispatcher {
         schemas[tool.name].clone()
     }
 
-    /// Runs one tool call through the whole path. `Ok` carries the result JSON, or the tool
-    /// error the caller should see; `Err` is reserved for calls that cannot be routed.
+    /// Runs one tool call through the whole path and audits it. `Ok` carries the result JSON,
+    /// or the tool error the caller should see; `Err` is reserved for calls that cannot be
+    /// routed.
     pub async fn call(
         &self,
         tool_name: &str,
         args: Map<String, Value>,
+        caller: &Caller,
     ) -> Result<Result<Value, ToolError>, RouteError> {
-        let Some(tool) = self.tools.iter().find(|t| t.name == tool_name) else {
+        let Some(tool) = self.tools.iter().copied().find(|t| t.name == tool_name) else {
             return Err(RouteError::UnknownTool {
                 name: tool_name.to_string(),
                 available: self
@@ -102,25 +140,60 @@ impl Dispatcher {
             });
         };
         let started = Instant::now();
-        let result = self.run(tool, args).await;
-        let outcome = match &result {
-            Ok(v) => v
-                .get("status")
+        let mut trail = Trail {
+            action: args
+                .get("action")
                 .and_then(Value::as_str)
-                .unwrap_or("ok")
+                .unwrap_or("")
                 .to_string(),
-            Err(e) => e.to_json()["error"].as_str().unwrap_or("error").to_string(),
+            input: redact(&args),
+            ..Trail::default()
         };
-        tracing::info!(
-            tool = tool.name,
-            outcome,
-            duration_ms = started.elapsed().as_millis() as u64,
-            "tool call"
-        );
+        let result = self.run(tool, args, caller, &mut trail).await;
+        let (outcome, detail) = match &result {
+            Ok(v) => (
+                v.get("status")
+                    .and_then(Value::as_str)
+                    .unwrap_or("ok")
+                    .to_string(),
+                v.get("summary")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            ),
+            Err(ToolError::Refused(m)) => ("refused".to_string(), m.clone()),
+            Err(ToolError::InvalidInput(m)) => ("invalid_input".to_string(), m.clone()),
+            Err(e) => ("failed".to_string(), e.to_string()),
+        };
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let region = trail.input_region().or_else(|| self.aws.default_region());
+        let record = AuditRecord {
+            correlation_id: new_id("call"),
+            actor: caller.requester.clone(),
+            tool: tool.name.to_string(),
+            action: trail.action,
+            targets: trail.targets,
+            input: trail.input,
+            outcome: outcome.clone(),
+            detail,
+            duration_ms,
+            environment: trail.environment,
+            account: trail.account,
+            region,
+        };
+        if let Err(e) = self.guardrails.store.append_audit(&record) {
+            tracing::error!(error = %e, "audit append failed");
+        }
+        tracing::info!(tool = tool.name, outcome, duration_ms, "tool call");
         Ok(result)
     }
 
-    async fn run(&self, tool: &ToolDef, mut args: Map<String, Value>) -> Result<Value, ToolError> {
+    /// Splits and parses a call without running anything.
+    pub fn parse(
+        &self,
+        tool: &'static ToolDef,
+        mut args: Map<String, Value>,
+    ) -> Result<ParsedCall, ToolError> {
         let actions = (tool.actions)();
         let visible: Vec<&str> = actions
             .iter()
@@ -142,7 +215,7 @@ impl Dispatcher {
                 )));
             }
         };
-        let Some(spec) = actions.iter().find(|a| a.name == action_name) else {
+        let Some(spec) = actions.into_iter().find(|a| a.name == action_name) else {
             return Err(ToolError::invalid(format!(
                 "unknown action '{action_name}' for {}; one of: {}",
                 tool.name,
@@ -151,6 +224,8 @@ impl Dispatcher {
         };
         let region = take_string(&mut args, "region")?;
         let confirm_token = take_string(&mut args, "confirm_token")?;
+        let approval_request_id = take_string(&mut args, "approval_request_id")?;
+        let change_request_id = take_string(&mut args, "change_request_id")?;
         let dry_run = match args.remove("dry_run") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => b,
@@ -160,70 +235,197 @@ impl Dispatcher {
                 )));
             }
         };
-
-        // The binding of a confirmation covers everything that shapes the call, region included.
-        let mut bound_args = args.clone();
+        // What a confirmation or approval binds: everything that shapes the call.
+        let mut bound = args.clone();
         if let Some(r) = &region {
-            bound_args.insert("region".into(), json!(r));
+            bound.insert("region".into(), json!(r));
         }
         let prepared = (tool.prepare)(spec.name, args)?;
+        Ok(ParsedCall {
+            tool,
+            spec,
+            prepared,
+            args: bound,
+            region,
+            dry_run,
+            confirm_token,
+            approval_request_id,
+            change_request_id,
+        })
+    }
 
-        let verdict = self.guardrails.check(&CallFacts {
+    /// Looks a tool up by name, for calls that name another call (the guardrails tool).
+    pub fn tool(&self, name: &str) -> Result<&'static ToolDef, ToolError> {
+        self.tools
+            .iter()
+            .copied()
+            .find(|t| t.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.tools.iter().map(|t| t.name).collect();
+                ToolError::invalid(format!(
+                    "unknown tool '{name}'; one of: {}",
+                    names.join(", ")
+                ))
+            })
+    }
+
+    /// Runs the guardrails' evaluation (steps 2–6) of a parsed call; changes nothing.
+    pub async fn evaluate(
+        &self,
+        call: &ParsedCall,
+        caller: &Caller,
+    ) -> Result<Evaluation, ToolError> {
+        let targets = call.prepared.targets();
+        let flags = call.prepared.risk_flags();
+        let facts = CallFacts {
+            tool: call.tool.name,
+            action: call.spec.name,
+            description: call.spec.description,
+            access: call.spec.access,
+            args: &call.args,
+            targets: &targets,
+            flags: &flags,
+            environment: call.prepared.environment(),
+            region: call.region.as_deref(),
+            confirm_token: None,
+            approval_request_id: None,
+            change_request_id: call.change_request_id.as_deref(),
+            requester: &caller.requester,
+        };
+        self.guardrails.evaluate(&facts, &self.aws).await
+    }
+
+    async fn run(
+        &self,
+        tool: &'static ToolDef,
+        args: Map<String, Value>,
+        caller: &Caller,
+        trail: &mut Trail,
+    ) -> Result<Value, ToolError> {
+        let call = self.parse(tool, args)?;
+        let spec = call.spec.clone();
+        let targets = call.prepared.targets();
+        trail.targets = targets.iter().map(|t| t.id.clone()).collect();
+        trail.input = redact(&call.args);
+        self.guardrails
+            .check_read_only(tool.name, spec.name, spec.access)?;
+        if spec.access == Access::Read {
+            return self.execute(call, caller).await;
+        }
+
+        let flags = call.prepared.risk_flags();
+        let args = call.args.clone();
+        let region = call.region.clone();
+        let ids = (
+            call.confirm_token.clone(),
+            call.approval_request_id.clone(),
+            call.change_request_id.clone(),
+        );
+        let facts = CallFacts {
             tool: tool.name,
             action: spec.name,
+            description: spec.description,
             access: spec.access,
-            args: &bound_args,
-            confirm_token: confirm_token.as_deref(),
-            dry_run,
-        })?;
-        if let Verdict::NeedsConfirmation { token, expires_in } = verdict {
-            return Ok(json!({
-                "status": "confirmation_required",
-                "summary": format!(
-                    "{} {} is destructive and was not run. Show the plan to the user; if they \
-                     agree, repeat the same call with confirm_token.",
-                    tool.name, spec.name
-                ),
-                "plan": {
-                    "tool": tool.name,
-                    "action": spec.name,
-                    "effect": spec.description,
-                    "targets": prepared.targets(),
-                    "arguments": bound_args,
-                },
-                "confirm_token": token,
-                "expires_in_seconds": expires_in.as_secs(),
-            }));
+            args: &args,
+            targets: &targets,
+            flags: &flags,
+            environment: call.prepared.environment(),
+            region: region.as_deref(),
+            confirm_token: ids.0.as_deref(),
+            approval_request_id: ids.1.as_deref(),
+            change_request_id: ids.2.as_deref(),
+            requester: &caller.requester,
+        };
+        let eval = self.guardrails.evaluate(&facts, &self.aws).await?;
+        trail.environment = eval.environment.map(|e| e.as_str().to_string());
+        trail.account = eval.account.clone();
+
+        if call.dry_run {
+            // Nothing runs: report what the guardrails would do, plus AWS's own verdict where
+            // the service has a dry-run mode.
+            let native = call.prepared.native_dry_run() && eval.denied.is_none();
+            let mut result = if native {
+                self.execute(call, caller).await?
+            } else {
+                let why = if eval.denied.is_some() {
+                    "a policy denies it"
+                } else {
+                    "the service has no dry-run mode"
+                };
+                json!({
+                    "summary": format!(
+                        "Dry run: {} {} was not sent to AWS ({why}); this is what it would do.",
+                        tool.name, spec.name
+                    ),
+                    "data": {
+                        "dry_run": true,
+                        "would_succeed": null,
+                        "plan": {"tool": tool.name, "action": spec.name, "effect": spec.description,
+                                 "targets": targets, "arguments": args},
+                    },
+                })
+            };
+            result["status"] = json!("dry_run");
+            result["guardrails"] = json!({"decision": eval.decision(), "evaluation": eval});
+            return Ok(result);
         }
 
-        if dry_run && spec.access != Access::Read && !prepared.native_dry_run() {
-            // No AWS-side validation exists for this call: answer with the plan, run nothing.
-            return Ok(json!({
-                "summary": format!(
-                    "Dry run: {} {} was not sent to AWS (the service has no dry-run mode); this \
-                     is what it would do.",
-                    tool.name, spec.name
-                ),
-                "data": {
-                    "dry_run": true,
-                    "would_succeed": null,
-                    "plan": {
-                        "tool": tool.name,
-                        "action": spec.name,
-                        "effect": spec.description,
-                        "targets": prepared.targets(),
-                        "arguments": bound_args,
-                    },
-                },
-            }));
+        let approved = match self.guardrails.gate(&facts, &eval, &self.aws).await? {
+            Gate::Answer(answer) => return Ok(answer),
+            Gate::Proceed(approved) => approved,
+        };
+        let backups = if eval.backup_required {
+            self.guardrails
+                .backup_before(tool.name, spec.name, &targets, region.as_deref(), &self.aws)
+                .await
+                .map_err(|e| {
+                    ToolError::Refused(format!(
+                        "the backup required before {} {} failed, so nothing was done: {}",
+                        tool.name,
+                        spec.name,
+                        e.to_json()
+                    ))
+                })?
+        } else {
+            Vec::new()
+        };
+        let result = self.execute(call, caller).await;
+        self.guardrails.store.record_call(spec.access)?;
+        if let Some(req) = &approved {
+            self.guardrails.mark_implemented(req)?;
         }
+        let mut value = result?;
+        if let Some(req) = approved {
+            value["approval_request_id"] = json!(req.id);
+        }
+        if eval.backup_required {
+            value["backups"] = json!(backups);
+        }
+        if !flags.is_empty() {
+            value["warnings"] = json!(flags);
+        }
+        Ok(value)
+    }
+
+    async fn execute(&self, call: ParsedCall, caller: &Caller) -> Result<Value, ToolError> {
         let ctx = ExecCtx {
             aws: &self.aws,
-            region,
-            dry_run: dry_run && spec.access != Access::Read,
+            region: call.region,
+            dry_run: call.dry_run && call.spec.access != Access::Read,
+            dispatcher: self,
+            caller,
         };
-        let output = prepared.execute(&ctx).await?;
+        let output = call.prepared.execute(&ctx).await?;
         Ok(output.shape(self.max_result_bytes))
+    }
+}
+
+impl Trail {
+    fn input_region(&self) -> Option<String> {
+        self.input
+            .get("region")
+            .and_then(Value::as_str)
+            .map(str::to_string)
     }
 }
 

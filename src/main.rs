@@ -24,12 +24,19 @@ async fn main() -> anyhow::Result<ExitCode> {
     if let Some(sets) = &settings.toolsets {
         espada_aws::tools::check_toolsets(sets).map_err(anyhow::Error::msg)?;
     }
+    if matches!(
+        cli.command,
+        Some(Command::Schemas { .. } | Command::Tools { .. })
+    ) {
+        // Listing tools needs no guardrails state.
+        settings.state = Some(":memory:".into());
+    }
     if matches!(cli.command, Some(Command::Schemas { .. })) {
         // Snapshots describe the full surface, whatever the environment says.
         settings.read_only = false;
         settings.toolsets = None;
     }
-    let dispatcher = Arc::new(Dispatcher::new(&settings));
+    let dispatcher = Arc::new(Dispatcher::new(&settings)?);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             tracing::info!(
@@ -43,11 +50,9 @@ async fn main() -> anyhow::Result<ExitCode> {
             service.waiting().await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Call { tool, args } => Ok(if cli::call(dispatcher, &tool, &args).await? {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        }),
+        Command::Call { tool, args } => Ok(exit(cli::call(dispatcher, &tool, &args).await?)),
+        Command::Approvals { command } => Ok(exit(cli::approvals(&dispatcher, command).await?)),
+        Command::Audit { command } => Ok(exit(cli::audit(&dispatcher, command)?)),
         Command::Tools { markdown } => {
             print!("{}", cli::tools_text(&dispatcher, markdown));
             Ok(ExitCode::SUCCESS)
@@ -71,5 +76,13 @@ async fn main() -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
+    }
+}
+
+fn exit(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

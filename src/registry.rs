@@ -6,17 +6,22 @@ use std::{future::Future, pin::Pin};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::{aws::AwsPool, error::ToolError, output::Output};
+use crate::{
+    aws::AwsPool, dispatch::Dispatcher, error::ToolError, guardrails::Caller, output::Output,
+};
 
 /// What an action may do to AWS. Decided per action by an exhaustive `match` in its tool.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+// Variants carry no doc comments: schemars would turn the enum into a `oneOf`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
-    /// Reads only; allowed in read-only mode.
+    // Reads only; allowed in read-only mode.
     Read,
-    /// Creates or changes resources.
+    // Creates or changes resources.
     Write,
-    /// Deletes or terminates resources; needs confirmation.
+    // Deletes or terminates resources; needs confirmation or approval.
     Destructive,
 }
 
@@ -43,6 +48,9 @@ pub struct ActionSpec {
 /// What a call needs at execution time besides its typed input.
 pub struct ExecCtx<'a> {
     pub aws: &'a AwsPool,
+    /// The dispatcher, for tools that evaluate other calls (the guardrails tool).
+    pub dispatcher: &'a Dispatcher,
+    pub caller: &'a Caller,
     /// The region of this call (per-call `region`, else the session's).
     pub region: Option<String>,
     /// Ask AWS to validate the call without making it (EC2 `DryRun`).
@@ -73,7 +81,7 @@ impl Target {
 }
 
 /// A parsed call, ready to run.
-pub trait Prepared: Send {
+pub trait Prepared: Send + Sync {
     /// The resources the call names (empty for calls that name none, such as most lists).
     fn targets(&self) -> Vec<Target>;
 
@@ -86,6 +94,12 @@ pub trait Prepared: Send {
     /// the whole internet). The guardrails treat a flagged call as high risk.
     fn risk_flags(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The environment the call changes when it is not a resource's (the guardrails tool's
+    /// own settings); it takes precedence over tags and configuration.
+    fn environment(&self) -> Option<crate::guardrails::environment::Environment> {
+        None
     }
 
     fn execute<'a>(

@@ -11,7 +11,14 @@ use serde_json::{Map, Value, json};
 use crate::registry::{Access, ActionSpec};
 
 /// Fields every tool accepts besides `action`; removed before the per-action parse.
-pub const COMMON_FIELDS: &[&str] = &["action", "region", "dry_run", "confirm_token"];
+pub const COMMON_FIELDS: &[&str] = &[
+    "action",
+    "region",
+    "dry_run",
+    "confirm_token",
+    "approval_request_id",
+    "change_request_id",
+];
 
 /// The cleaned, inlined schema of one action's input struct.
 pub fn action_schema<T: JsonSchema>() -> Value {
@@ -80,12 +87,18 @@ pub fn tool_schema(actions: &[ActionSpec], read_only: bool) -> Value {
             "dry_run".into(),
             json!({"type": "boolean", "description": "Ask AWS whether the call would succeed without changing anything"}),
         );
-        if exposed.iter().any(|a| a.access == Access::Destructive) {
-            props.insert(
-                "confirm_token".into(),
-                json!({"type": "string", "description": "Token from a confirmation_required result; repeat the same call with it to execute"}),
-            );
-        }
+        props.insert(
+            "confirm_token".into(),
+            json!({"type": "string", "description": "Token from a confirmation_required result; repeat the same call with it to execute"}),
+        );
+        props.insert(
+            "approval_request_id".into(),
+            json!({"type": "string", "description": "Id from a pending_approval result, once humans approved it; repeat the same call with it"}),
+        );
+        props.insert(
+            "change_request_id".into(),
+            json!({"type": "string", "description": "Change request this change belongs to (required for approved production changes)"}),
+        );
     }
     json!({
         "type": "object",

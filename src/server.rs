@@ -12,7 +12,11 @@ use rmcp::{
     service::RequestContext,
 };
 
-use crate::{dispatch::Dispatcher, registry::Access};
+use crate::{
+    dispatch::Dispatcher,
+    guardrails::{Caller, HumanAnswer, HumanChannel},
+    registry::{Access, BoxFuture},
+};
 
 const INSTRUCTIONS: &str = "Typed AWS tools. Each tool takes an `action` plus that action's \
 fields. Destructive actions first return status confirmation_required with a plan and a \
@@ -73,10 +77,21 @@ impl ServerHandler for EspadaServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let args = request.arguments.unwrap_or_default();
-        match self.dispatcher.call(&request.name, args).await {
+        let client = context
+            .peer
+            .peer_info()
+            .map(|i| i.client_info.name.clone())
+            .unwrap_or_else(|| "unknown".into());
+        let caller = Caller {
+            requester: format!("agent:{client}"),
+            human: Some(Arc::new(Elicitation {
+                peer: context.peer.clone(),
+            })),
+        };
+        match self.dispatcher.call(&request.name, args, &caller).await {
             Ok(Ok(value)) => {
                 Ok(CallToolResult::success(vec![ContentBlock::text(value.to_string())]).into())
             }
@@ -86,5 +101,46 @@ impl ServerHandler for EspadaServer {
             .into()),
             Err(route) => Err(McpError::invalid_params(route.to_string(), None)),
         }
+    }
+}
+
+/// The approval form a person fills in inside the client.
+#[derive(Debug, serde::Deserialize, rmcp::schemars::JsonSchema)]
+struct ApprovalForm {
+    /// Your name, as recorded on the approval
+    name: String,
+    /// Approve (true) or reject (false)
+    approve: bool,
+    /// Optional comment
+    comment: Option<String>,
+}
+
+rmcp::elicit_safe!(ApprovalForm);
+
+/// Asks the human in the client through MCP elicitation.
+struct Elicitation {
+    peer: rmcp::Peer<RoleServer>,
+}
+
+impl HumanChannel for Elicitation {
+    fn ask<'a>(&'a self, message: String) -> BoxFuture<'a, Result<Option<HumanAnswer>, String>> {
+        Box::pin(async move {
+            match self.peer.elicit::<ApprovalForm>(message).await {
+                Ok(Some(form)) => Ok(Some(HumanAnswer {
+                    name: form.name,
+                    approve: form.approve,
+                    comment: form.comment,
+                })),
+                Ok(None)
+                | Err(
+                    rmcp::service::ElicitationError::UserDeclined
+                    | rmcp::service::ElicitationError::UserCancelled,
+                ) => Ok(None),
+                Err(rmcp::service::ElicitationError::CapabilityNotSupported) => {
+                    Err("the client does not support elicitation".into())
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        })
     }
 }

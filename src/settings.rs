@@ -1,6 +1,6 @@
 //! Run-time settings shared by the server and the CLI, from flags and environment.
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use crate::output::MAX_RESULT_BYTES;
 
@@ -24,6 +24,8 @@ pub struct Settings {
     pub confirm_ttl: Duration,
     /// Byte budget of one result.
     pub max_result_bytes: usize,
+    /// The guardrails state file (`--state`); `None` uses the XDG state directory.
+    pub state: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -37,6 +39,7 @@ impl Default for Settings {
             max_attempts: 3,
             confirm_ttl: Duration::from_secs(600),
             max_result_bytes: MAX_RESULT_BYTES,
+            state: None,
         }
     }
 }

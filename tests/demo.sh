@@ -77,5 +77,6 @@ done
     exit 1
 }
 
-# 4. The conversation.
+# 4. The conversation, with a throw-away guardrails state file.
+export ESPADA_STATE="$(mktemp -d "${TMPDIR:-/tmp}/espada-aws-demo.XXXXXX")/state.db"
 "$PY" tests/e2e/demo.py --binary "$BIN" --endpoint "$ENDPOINT"

@@ -48,6 +48,11 @@ impl AwsPool {
         }
     }
 
+    /// The session's default region, when one was configured.
+    pub fn default_region(&self) -> Option<String> {
+        self.region.clone()
+    }
+
     /// The key for a call in `region` (or the session's region).
     pub fn key(&self, region: Option<&str>) -> ContextKey {
         ContextKey {
@@ -87,6 +92,16 @@ impl AwsPool {
 
     pub async fn ec2(&self, region: Option<&str>) -> aws_sdk_ec2::Client {
         self.client(&self.key(region), aws_sdk_ec2::Client::new)
+            .await
+    }
+
+    pub async fn sns(&self, region: Option<&str>) -> aws_sdk_sns::Client {
+        self.client(&self.key(region), aws_sdk_sns::Client::new)
+            .await
+    }
+
+    pub async fn sts(&self, region: Option<&str>) -> aws_sdk_sts::Client {
+        self.client(&self.key(region), aws_sdk_sts::Client::new)
             .await
     }
 

@@ -1,88 +1,85 @@
-//! One-time confirmation tokens for destructive calls.
+//! One-time confirmation tokens for destructive calls, kept in the state file so that a token
+//! shown by one process (say `espada-aws call`) can be redeemed by another.
 //!
 //! A token is bound to the SHA-256 of the tool, the action and the canonical arguments, expires
 //! after a fixed time, and is spent when the guardrails accept it: it authorises one attempt,
 //! so a call that then fails at AWS needs a fresh plan and token.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
-
+use rusqlite::{OptionalExtension, params};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-pub type Binding = [u8; 32];
+use super::store::{Result, Store, now};
 
-struct Pending {
-    binding: Binding,
-    expires: Instant,
-    used: bool,
+/// Hex SHA-256 of tool, action and arguments with keys in sorted order.
+pub fn binding(tool: &str, action: &str, args: &Map<String, Value>) -> String {
+    let mut canonical = String::new();
+    write_canonical(&Value::Object(args.clone()), &mut canonical);
+    let mut h = Sha256::new();
+    for part in [tool, "\0", action, "\0", &canonical] {
+        h.update(part.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub struct ConfirmStore {
-    ttl: Duration,
-    tokens: Mutex<HashMap<String, Pending>>,
-}
-
-impl ConfirmStore {
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            tokens: Mutex::default(),
-        }
-    }
-
-    /// The hash a token is bound to: tool, action and arguments with keys in sorted order.
-    pub fn binding(tool: &str, action: &str, args: &Map<String, Value>) -> Binding {
-        let mut canonical = String::new();
-        write_canonical(&Value::Object(args.clone()), &mut canonical);
-        let mut h = Sha256::new();
-        for part in [tool, "\0", action, "\0", &canonical] {
-            h.update(part.as_bytes());
-        }
-        h.finalize().into()
-    }
-
-    /// Issues a fresh token for a binding.
-    pub fn issue(&self, binding: Binding) -> (String, Duration) {
+impl Store {
+    /// Issues a fresh token for a binding, valid for `ttl_secs`.
+    pub fn issue_token(&self, binding: &str, ttl_secs: i64) -> Result<String> {
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes).expect("the OS random source works");
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let token = format!("ct-{token}");
-        let now = Instant::now();
-        let mut tokens = self.tokens.lock().expect("token map lock");
-        // Forget tokens long past their expiry so the map stays small.
-        tokens.retain(|_, p| p.expires + self.ttl > now);
-        tokens.insert(
-            token.clone(),
-            Pending {
-                binding,
-                expires: now + self.ttl,
-                used: false,
-            },
-        );
-        (token, self.ttl)
+        let t = now();
+        self.write(|tx| {
+            // Forget tokens long past their expiry so the table stays small.
+            tx.execute(
+                "DELETE FROM confirmations WHERE expires_at < ?1",
+                [t - 86_400],
+            )?;
+            tx.execute(
+                "INSERT INTO confirmations (token, binding, expires_at) VALUES (?1, ?2, ?3)",
+                params![token, binding, t + ttl_secs],
+            )
+        })?;
+        Ok(token)
     }
 
     /// Spends a token for a binding, or says why it cannot be used.
-    pub fn redeem(&self, token: &str, binding: &Binding) -> Result<(), &'static str> {
-        let mut tokens = self.tokens.lock().expect("token map lock");
-        let pending = tokens
-            .get_mut(token)
-            .ok_or("the token is unknown (issued by another server process, or mistyped)")?;
-        if pending.used {
-            return Err("the token was already used");
-        }
-        if Instant::now() >= pending.expires {
-            return Err("the token has expired");
-        }
-        if &pending.binding != binding {
-            return Err("the token was issued for a different tool, action or arguments");
-        }
-        pending.used = true;
-        Ok(())
+    pub fn redeem_token(
+        &self,
+        token: &str,
+        binding: &str,
+    ) -> Result<std::result::Result<(), &'static str>> {
+        self.write(|tx| {
+            let row: Option<(String, i64, bool)> = tx
+                .query_row(
+                    "SELECT binding, expires_at, used FROM confirmations WHERE token = ?1",
+                    [token],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((bound, expires, used)) = row else {
+                return Ok(Err(
+                    "the token is unknown (mistyped, or from another state file)",
+                ));
+            };
+            if used {
+                return Ok(Err("the token was already used"));
+            }
+            if now() >= expires {
+                return Ok(Err("the token has expired"));
+            }
+            if bound != binding {
+                return Ok(Err(
+                    "the token was issued for a different tool, action or arguments",
+                ));
+            }
+            tx.execute(
+                "UPDATE confirmations SET used = 1 WHERE token = ?1",
+                [token],
+            )?;
+            Ok(Ok(()))
+        })
     }
 }
 
@@ -118,6 +115,8 @@ fn write_canonical(v: &Value, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use serde_json::json;
 
     use super::*;
@@ -128,49 +127,55 @@ mod tests {
 
     #[test]
     fn a_token_works_once_for_its_own_call() {
-        let store = ConfirmStore::new(Duration::from_secs(60));
-        let b = ConfirmStore::binding(
+        let store = Store::open(Path::new(":memory:")).unwrap();
+        let b = binding(
             "aws_ec2",
             "terminate_instances",
             &args(json!({"instance_ids": ["i-1"]})),
         );
-        let (token, _) = store.issue(b);
-        assert_eq!(store.redeem(&token, &b), Ok(()));
-        assert_eq!(store.redeem(&token, &b), Err("the token was already used"));
-    }
-
-    #[test]
-    fn other_arguments_are_refused() {
-        let store = ConfirmStore::new(Duration::from_secs(60));
-        let b1 = ConfirmStore::binding(
-            "aws_ec2",
-            "terminate_instances",
-            &args(json!({"instance_ids": ["i-1"]})),
-        );
-        let b2 = ConfirmStore::binding(
+        let other = binding(
             "aws_ec2",
             "terminate_instances",
             &args(json!({"instance_ids": ["i-2"]})),
         );
-        let (token, _) = store.issue(b1);
-        assert!(store.redeem(&token, &b2).unwrap_err().contains("different"));
+        let token = store.issue_token(&b, 60).unwrap();
+        assert!(
+            store
+                .redeem_token(&token, &other)
+                .unwrap()
+                .unwrap_err()
+                .contains("different")
+        );
         // A refused attempt does not spend the token.
-        assert_eq!(store.redeem(&token, &b1), Ok(()));
+        assert_eq!(store.redeem_token(&token, &b).unwrap(), Ok(()));
+        assert_eq!(
+            store.redeem_token(&token, &b).unwrap(),
+            Err("the token was already used")
+        );
     }
 
     #[test]
     fn expired_and_unknown_tokens_are_refused() {
-        let store = ConfirmStore::new(Duration::ZERO);
-        let b = ConfirmStore::binding("t", "a", &Map::new());
-        let (token, _) = store.issue(b);
-        assert_eq!(store.redeem(&token, &b), Err("the token has expired"));
-        assert!(store.redeem("ct-nope", &b).unwrap_err().contains("unknown"));
+        let store = Store::open(Path::new(":memory:")).unwrap();
+        let b = binding("t", "a", &Map::new());
+        let token = store.issue_token(&b, 0).unwrap();
+        assert_eq!(
+            store.redeem_token(&token, &b).unwrap(),
+            Err("the token has expired")
+        );
+        assert!(
+            store
+                .redeem_token("ct-nope", &b)
+                .unwrap()
+                .unwrap_err()
+                .contains("unknown")
+        );
     }
 
     #[test]
     fn binding_ignores_key_order() {
-        let a = ConfirmStore::binding("t", "a", &args(json!({"x": 1, "y": {"b": 2, "a": 1}})));
-        let b = ConfirmStore::binding("t", "a", &args(json!({"y": {"a": 1, "b": 2}, "x": 1})));
+        let a = binding("t", "a", &args(json!({"x": 1, "y": {"b": 2, "a": 1}})));
+        let b = binding("t", "a", &args(json!({"y": {"a": 1, "b": 2}, "x": 1})));
         assert_eq!(a, b);
     }
 }

@@ -1,53 +1,160 @@
-//! The guardrails stage: every call passes through [`Guardrails::check`] after it is parsed and
-//! classified and before anything is sent to AWS. The checks run in this order, and the first
-//! that answers decides:
+//! The guardrails stage. Every call passes through [`Guardrails::evaluate`] and
+//! [`Guardrails::gate`] after it is parsed and classified and before anything changes in AWS.
+//! The checks run in this order; the first that refuses decides:
 //!
 //! 1. read-only mode: any non-Read action is refused (it is also absent from the schemas);
-//! 2. dry runs go on: AWS validates them and nothing changes;
-//! 3. Destructive actions need confirmation: without a token the call returns a plan and a
-//!    one-time `confirm_token` bound to the exact call; with a valid token it proceeds.
+//! 2. classification: the action's risk (Critical, High, Medium, Low), raised to High when the
+//!    tool flags the call;
+//! 3. environment: from the targets' tags (`Environment`/`env`/`stage`), the tags a create
+//!    call sets, the account and region rules of the config; unknown counts as the configured
+//!    default (production) for destructive calls;
+//! 4. policies: deny wins; require_approval and require_confirmation add to the protections;
+//! 5. environment protection: approval (Critical anywhere it is set, High in production),
+//!    change request, backup before;
+//! 6. rate limits: calls per access class and window, resources per call;
+//! 7. then: an approval request (pending; humans approve out of band) or a confirmation token
+//!    where no approval is needed; a repeated call with `approval_request_id` runs exactly the
+//!    approved arguments, once;
+//! 8. backup before, where required: if it fails, the call does not run.
 //!
-//! Environment protection, policies, rate limits and human approvals join this list here.
+//! The dispatcher writes one audit record for every call, whatever the outcome.
 
-mod confirm;
+pub mod approvals;
+pub mod audit;
+pub mod backup;
+pub mod changes;
+pub mod classify;
+pub mod confirm;
+pub mod environment;
+pub mod policy;
+pub mod ratelimit;
+pub mod store;
 
-use std::time::Duration;
+use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 
-pub use self::confirm::ConfirmStore;
-use crate::{error::ToolError, registry::Access};
+use self::{
+    approvals::{ApprovalRequest, RequestedCall},
+    backup::Backup,
+    changes::ChangeStatus,
+    classify::Risk,
+    environment::{Environment, Protection},
+    policy::{Effect, Facts},
+    store::Store,
+};
+use crate::{
+    aws::AwsPool,
+    error::ToolError,
+    registry::{Access, BoxFuture, Target},
+    services,
+};
+
+/// Config keys stored in the state file.
+pub const TIME_ZONE_KEY: &str = "time_zone";
+pub const TOPIC_KEY: &str = "notification_topic_arn";
+pub const APPROVAL_TTL_KEY: &str = "approval_ttl_hours";
+
+/// Who is calling, and how to reach a human in the client, if the client can ask one.
+#[derive(Clone, Default)]
+pub struct Caller {
+    /// The requester identity recorded on approval requests, e.g. "agent:claude-code".
+    pub requester: String,
+    pub human: Option<std::sync::Arc<dyn HumanChannel>>,
+}
+
+/// A person's answer, collected by the client (MCP elicitation), never by the agent.
+#[derive(Debug, Clone)]
+pub struct HumanAnswer {
+    pub name: String,
+    pub approve: bool,
+    pub comment: Option<String>,
+}
+
+/// Asks the human in front of the client to decide on an approval request.
+pub trait HumanChannel: Send + Sync {
+    /// `Ok(None)` when the person declined to answer.
+    fn ask<'a>(&'a self, message: String) -> BoxFuture<'a, Result<Option<HumanAnswer>, String>>;
+}
 
 /// The facts of one call that the guardrails decide on.
 pub struct CallFacts<'a> {
     pub tool: &'a str,
     pub action: &'a str,
+    pub description: &'a str,
     pub access: Access,
-    /// The call's arguments without `confirm_token` and `dry_run`.
+    /// The call's arguments without the guardrails' own fields, region included when given.
     pub args: &'a Map<String, Value>,
+    pub targets: &'a [Target],
+    pub flags: &'a [String],
+    /// The environment the call names itself (see `Prepared::environment`).
+    pub environment: Option<Environment>,
+    pub region: Option<&'a str>,
     pub confirm_token: Option<&'a str>,
-    pub dry_run: bool,
+    pub approval_request_id: Option<&'a str>,
+    pub change_request_id: Option<&'a str>,
+    pub requester: &'a str,
 }
 
-/// What the guardrails let happen.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
-    /// Run the call.
-    Proceed,
-    /// Do nothing yet; the caller must repeat the call with this token.
-    NeedsConfirmation { token: String, expires_in: Duration },
+/// What the pipeline concluded about a call, before anything ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub risk: Risk,
+    pub destructive: bool,
+    pub environment: Option<Environment>,
+    pub environment_source: String,
+    pub account: Option<String>,
+    pub resources: usize,
+    pub flags: Vec<String>,
+    pub policies: Vec<Value>,
+    pub protection: Option<Protection>,
+    pub denied: Option<String>,
+    pub rate_limited: Option<String>,
+    pub needs_approval: bool,
+    pub min_approvers: u32,
+    pub change_request_required: bool,
+    pub backup_required: bool,
+    pub needs_confirmation: bool,
+    #[serde(skip)]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Evaluation {
+    /// What the pipeline would do with the call, in a word.
+    pub fn decision(&self) -> &'static str {
+        if self.denied.is_some() || self.rate_limited.is_some() {
+            "refuse"
+        } else if self.needs_approval {
+            "require_approval"
+        } else if self.needs_confirmation {
+            "require_confirmation"
+        } else {
+            "allow"
+        }
+    }
+}
+
+/// What the gate lets happen.
+pub enum Gate {
+    /// Run the call (with the approval request it runs under, if any).
+    Proceed(Option<ApprovalRequest>),
+    /// Do not run; answer with this result (a confirmation plan or a pending approval).
+    Answer(Value),
 }
 
 pub struct Guardrails {
+    pub store: Store,
     read_only: bool,
-    confirmations: ConfirmStore,
+    confirm_ttl_secs: i64,
 }
 
 impl Guardrails {
-    pub fn new(read_only: bool, confirm_ttl: Duration) -> Self {
+    pub fn new(store: Store, read_only: bool, confirm_ttl_secs: i64) -> Self {
         Self {
+            store,
             read_only,
-            confirmations: ConfirmStore::new(confirm_ttl),
+            confirm_ttl_secs,
         }
     }
 
@@ -55,36 +162,436 @@ impl Guardrails {
         self.read_only
     }
 
-    /// Decides a call. `Err` means refused: nothing may be sent to AWS.
-    pub fn check(&self, call: &CallFacts<'_>) -> Result<Verdict, ToolError> {
-        if self.read_only && call.access != Access::Read {
+    /// Step 1: read-only mode wins over everything and needs no AWS call.
+    pub fn check_read_only(
+        &self,
+        tool: &str,
+        action: &str,
+        access: Access,
+    ) -> Result<(), ToolError> {
+        if self.read_only && access != Access::Read {
             return Err(ToolError::Refused(format!(
-                "{} {} is a {} action and the server runs in read-only mode; restart it without \
-                 --read-only (and without ESPADA_READ_ONLY=1) to allow changes",
-                call.tool,
-                call.action,
-                call.access.as_str()
+                "{tool} {action} is a {} action and the server runs in read-only mode; restart it \
+                 without --read-only (and without ESPADA_READ_ONLY=1) to allow changes",
+                access.as_str()
             )));
         }
-        if call.dry_run || call.access != Access::Destructive {
-            return Ok(Verdict::Proceed);
+        Ok(())
+    }
+
+    /// Steps 2–6: classification, environment, policies, protections and rate limits. Reads
+    /// AWS (tags, account) and the state file; changes nothing.
+    pub async fn evaluate(
+        &self,
+        call: &CallFacts<'_>,
+        aws: &AwsPool,
+    ) -> Result<Evaluation, ToolError> {
+        let risk = classify::classify(call.action, call.access, !call.flags.is_empty());
+        let destructive = call.access == Access::Destructive;
+        let env_config = self.store.environment_config()?;
+
+        // Tags the call sets itself (create calls) and tags its targets carry.
+        let mut tags: BTreeMap<String, String> = BTreeMap::new();
+        if let Some(Value::Object(t)) = call.args.get("tags") {
+            tags.extend(
+                t.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))),
+            );
         }
-        let binding = ConfirmStore::binding(call.tool, call.action, call.args);
-        match call.confirm_token {
-            None => {
-                let (token, expires_in) = self.confirmations.issue(binding);
-                Ok(Verdict::NeedsConfirmation { token, expires_in })
+        let mut tag_env = Environment::from_tags(&tags);
+        if call.access != Access::Read && !call.targets.is_empty() {
+            for t in services::tags::lookup(aws, call.region, call.targets)
+                .await?
+                .values()
+            {
+                tag_env = tag_env.max(Environment::from_tags(t));
+                for (k, v) in t {
+                    tags.entry(k.clone()).or_insert_with(|| v.clone());
+                }
             }
-            Some(token) => self
-                .confirmations
-                .redeem(token, &binding)
-                .map(|()| Verdict::Proceed)
-                .map_err(|why| {
-                    ToolError::Refused(format!(
+        }
+        let account = if env_config.accounts.is_empty() {
+            None
+        } else {
+            Some(services::sts::account_id(&aws.sts(call.region).await).await?)
+        };
+        let region = call
+            .region
+            .map(str::to_string)
+            .or_else(|| aws.default_region());
+        let (environment, environment_source) = if let Some(e) = call.environment {
+            (Some(e), "named by the call".to_string())
+        } else if let Some(e) = tag_env {
+            (Some(e), "resource tags".to_string())
+        } else if let Some(e) = account.as_ref().and_then(|a| env_config.accounts.get(a)) {
+            (
+                Some(*e),
+                format!("account {}", account.as_deref().unwrap_or("")),
+            )
+        } else if let Some(e) = region.as_ref().and_then(|r| env_config.regions.get(r)) {
+            (
+                Some(*e),
+                format!("region {}", region.as_deref().unwrap_or("")),
+            )
+        } else if destructive {
+            (
+                Some(env_config.default_environment),
+                "unknown; the configured default applies to destructive calls".to_string(),
+            )
+        } else {
+            (None, "unknown".to_string())
+        };
+
+        let time_zone: String = self
+            .store
+            .config(TIME_ZONE_KEY)?
+            .unwrap_or_else(|| "UTC".into());
+        let facts = Facts {
+            tool: call.tool,
+            action: call.action,
+            access: call.access,
+            environment,
+            region: region.as_deref(),
+            tags: &tags,
+            resources: call.targets.len(),
+            minute_of_week: policy::minute_of_week(&time_zone),
+        };
+        let matched: Vec<_> = self
+            .store
+            .policies()?
+            .into_iter()
+            .filter(|p| p.enabled && p.rule.matches(&facts))
+            .collect();
+        let strongest = matched.iter().map(|p| p.effect).max();
+        let denied = matched.iter().find(|p| p.effect == Effect::Deny).map(|p| {
+            let why = p
+                .description
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            format!("denied by policy {} ({}){why}", p.name, p.id)
+        });
+
+        let protection = environment.map(|e| self.store.protection(e)).transpose()?;
+        let p = protection.unwrap_or(Protection::default_for(Environment::Development));
+        let by_protection = p.approval_required
+            && (risk == Risk::Critical
+                || (risk == Risk::High && environment == Some(Environment::Production)));
+        let needs_approval = by_protection || strongest == Some(Effect::RequireApproval);
+        let needs_confirmation =
+            !needs_approval && (destructive || strongest == Some(Effect::RequireConfirmation));
+
+        let limits = self.store.rate_limits()?;
+        let rate_limited = if call.targets.len() > limits.max_resources_per_call as usize {
+            Some(format!(
+                "the call names {} resources and at most {} are allowed in one call; split it",
+                call.targets.len(),
+                limits.max_resources_per_call
+            ))
+        } else {
+            match self.store.usage(call.access)? {
+                Some(u) if u.used >= u.max_calls => Some(format!(
+                    "rate limit reached: {} {} calls in {} s; it resets at {}",
+                    u.used,
+                    u.bucket,
+                    u.window_seconds,
+                    u.resets_at.as_deref().unwrap_or("the end of the window")
+                )),
+                _ => None,
+            }
+        };
+
+        Ok(Evaluation {
+            risk,
+            destructive,
+            environment,
+            environment_source,
+            account,
+            resources: call.targets.len(),
+            flags: call.flags.to_vec(),
+            policies: matched
+                .iter()
+                .map(|p| json!({"id": p.id, "name": p.name, "effect": p.effect}))
+                .collect(),
+            protection,
+            denied,
+            rate_limited,
+            needs_approval,
+            min_approvers: p.min_approvers.max(1),
+            change_request_required: needs_approval && p.change_request_required,
+            backup_required: destructive && p.backup_required,
+            needs_confirmation,
+            tags,
+        })
+    }
+
+    /// Step 7: refuse, ask for confirmation, ask for approval, or let the call run.
+    pub async fn gate(
+        &self,
+        call: &CallFacts<'_>,
+        eval: &Evaluation,
+        aws: &AwsPool,
+    ) -> Result<Gate, ToolError> {
+        if let Some(why) = eval.denied.as_ref().or(eval.rate_limited.as_ref()) {
+            return Err(ToolError::Refused(format!("{why}; nothing was done")));
+        }
+        let hash = confirm::binding(call.tool, call.action, call.args);
+        if eval.needs_approval {
+            if let Some(id) = call.approval_request_id {
+                return match self
+                    .store
+                    .claim_approval(id, call.tool, call.action, &hash)?
+                {
+                    Ok(req) => Ok(Gate::Proceed(Some(req))),
+                    Err(why) => Err(ToolError::Refused(format!("{why}; nothing was done"))),
+                };
+            }
+            let change = self.check_change_request(call, eval)?;
+            let req =
+                self.request_approval(call, eval, &hash, change, "required by the guardrails")?;
+            self.notify(aws, "approval_requested", &req).await;
+            return Ok(Gate::Answer(pending_answer(&req, eval)));
+        }
+        if eval.needs_confirmation {
+            return match call.confirm_token {
+                None => {
+                    let token = self.store.issue_token(&hash, self.confirm_ttl_secs)?;
+                    Ok(Gate::Answer(confirmation_answer(
+                        call,
+                        eval,
+                        &token,
+                        self.confirm_ttl_secs,
+                    )))
+                }
+                Some(token) => match self.store.redeem_token(token, &hash)? {
+                    Ok(()) => Ok(Gate::Proceed(None)),
+                    Err(why) => Err(ToolError::Refused(format!(
                         "confirm_token refused: {why}; nothing was done. Call again without \
                          confirm_token to get a fresh plan and token"
-                    ))
-                }),
+                    ))),
+                },
+            };
+        }
+        Ok(Gate::Proceed(None))
+    }
+
+    fn check_change_request(
+        &self,
+        call: &CallFacts<'_>,
+        eval: &Evaluation,
+    ) -> Result<Option<String>, ToolError> {
+        if !eval.change_request_required {
+            return Ok(call.change_request_id.map(str::to_string));
+        }
+        let env = eval
+            .environment
+            .map(Environment::as_str)
+            .unwrap_or("this environment");
+        let Some(id) = call.change_request_id else {
+            return Err(ToolError::Refused(format!(
+                "{env} changes need a change request: create one with aws_guardrails \
+                 create_change_request (what, why, rollback plan), then repeat this call with \
+                 change_request_id; nothing was done"
+            )));
+        };
+        match self.store.change(id)? {
+            Some(cr) if cr.status.is_open() => Ok(Some(id.to_string())),
+            Some(cr) => Err(ToolError::Refused(format!(
+                "change request {id} is {}; only a submitted or approved change request can carry \
+                 a change; nothing was done",
+                cr.status.as_str()
+            ))),
+            None => Err(ToolError::Refused(format!(
+                "no change request {id}; nothing was done"
+            ))),
         }
     }
+
+    /// Records an approval request for a call; nothing runs until humans approve it.
+    pub fn request_approval(
+        &self,
+        call: &CallFacts<'_>,
+        eval: &Evaluation,
+        hash: &str,
+        change_request_id: Option<String>,
+        reason: &str,
+    ) -> Result<ApprovalRequest, ToolError> {
+        let ttl_hours: i64 = self.store.config(APPROVAL_TTL_KEY)?.unwrap_or(24);
+        let requested = RequestedCall {
+            tool: call.tool.to_string(),
+            action: call.action.to_string(),
+            arguments: call.args.clone(),
+            environment: eval.environment,
+            risk: eval.risk,
+            reason: reason.to_string(),
+            change_request_id,
+        };
+        Ok(self.store.create_approval(
+            requested,
+            hash,
+            call.requester,
+            eval.min_approvers,
+            ttl_hours * 3600,
+        )?)
+    }
+
+    /// A human's vote, from the CLI or an elicitation; moves the linked change request along
+    /// and notifies the configured topic when the request is decided.
+    pub async fn vote(
+        &self,
+        aws: &AwsPool,
+        id: &str,
+        approver: &str,
+        approve: bool,
+        comment: Option<&str>,
+        channel: &str,
+    ) -> Result<ApprovalRequest, ToolError> {
+        let req = self
+            .store
+            .vote(id, approver, approve, comment, channel)?
+            .map_err(ToolError::Refused)?;
+        let decided = match req.status {
+            approvals::Status::Approved => Some(ChangeStatus::Approved),
+            approvals::Status::Rejected => Some(ChangeStatus::Rejected),
+            _ => None,
+        };
+        if let Some(status) = decided {
+            if let Some(cr) = &req.call.change_request_id {
+                self.store
+                    .set_change_status(cr, status, &format!("by approval request {id}"))?;
+            }
+            self.notify(aws, &format!("approval_{}", req.status.as_str()), &req)
+                .await;
+        }
+        Ok(req)
+    }
+
+    /// Marks the change request of an executed approved call as implemented.
+    pub fn mark_implemented(&self, req: &ApprovalRequest) -> Result<(), ToolError> {
+        if let Some(cr) = &req.call.change_request_id {
+            self.store.set_change_status(
+                cr,
+                ChangeStatus::Implemented,
+                &format!("by {}", req.id),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Step 8: takes and records the backups a destructive call needs. Calls without a backup
+    /// recipe get none (and the result says so).
+    pub async fn backup_before(
+        &self,
+        tool: &str,
+        action: &str,
+        targets: &[Target],
+        region: Option<&str>,
+        aws: &AwsPool,
+    ) -> Result<Vec<Backup>, ToolError> {
+        let instances: Vec<String> = targets
+            .iter()
+            .filter(|t| t.service == "ec2" && t.kind == "instance")
+            .map(|t| t.id.clone())
+            .collect();
+        if instances.is_empty() {
+            return Ok(Vec::new());
+        }
+        let reason = format!("{tool} {action}");
+        let made = services::ec2::snapshot_instance_volumes(
+            &aws.ec2(region).await,
+            &instances,
+            &format!("espada-aws backup before {reason}"),
+        )
+        .await?;
+        let region = region.map(str::to_string).or_else(|| aws.default_region());
+        made.into_iter()
+            .map(|(instance, volume, snapshot)| {
+                self.store
+                    .record_backup(Backup {
+                        id: String::new(),
+                        reason: format!("{reason} (volume {volume})"),
+                        resource_id: instance,
+                        kind: "ebs-snapshot".into(),
+                        backup_id: snapshot,
+                        region: region.clone(),
+                        created_at: String::new(),
+                    })
+                    .map_err(ToolError::from)
+            })
+            .collect()
+    }
+
+    /// Publishes an approval event to the configured SNS topic. A failed notification is logged
+    /// and does not change the outcome of the call.
+    pub async fn notify(&self, aws: &AwsPool, event: &str, req: &ApprovalRequest) {
+        let Ok(Some(topic)) = self.store.config::<String>(TOPIC_KEY) else {
+            return;
+        };
+        let message = json!({
+            "event": event,
+            "approval_request_id": req.id,
+            "status": req.status.as_str(),
+            "tool": req.call.tool,
+            "action": req.call.action,
+            "environment": req.call.environment,
+            "risk": req.call.risk,
+            "requester": req.requester,
+            "approvals": req.approvals,
+            "min_approvers": req.min_approvers,
+            "approve_with": format!("espada-aws approvals approve {} --as NAME", req.id),
+        });
+        let subject = format!(
+            "espada-aws {event}: {} {} ({})",
+            req.call.tool, req.call.action, req.id
+        );
+        let client = aws.sns(services::sns::topic_region(&topic)).await;
+        if let Err(e) =
+            services::sns::publish(&client, &topic, &subject, &message.to_string()).await
+        {
+            tracing::warn!(topic, error = %e, "approval notification failed");
+        }
+    }
+}
+
+fn pending_answer(req: &ApprovalRequest, eval: &Evaluation) -> Value {
+    json!({
+        "status": "pending_approval",
+        "summary": format!(
+            "{} {} in {} needs approval by {} person(s) and was not run. Ask a human to run \
+             `espada-aws approvals approve {} --as NAME` (or to answer submit_approval_response in \
+             the client), then repeat the same call with approval_request_id.",
+            req.call.tool,
+            req.call.action,
+            eval.environment.map(Environment::as_str).unwrap_or("an unknown environment"),
+            req.min_approvers,
+            req.id
+        ),
+        "approval_request_id": req.id,
+        "expires_at": req.expires_at,
+        "evaluation": eval,
+    })
+}
+
+fn confirmation_answer(call: &CallFacts<'_>, eval: &Evaluation, token: &str, ttl: i64) -> Value {
+    json!({
+        "status": "confirmation_required",
+        "summary": format!(
+            "{} {} is {} and was not run. Show the plan to the user; if they agree, repeat the \
+             same call with confirm_token.",
+            call.tool,
+            call.action,
+            if eval.destructive { "destructive" } else { "held for confirmation by a policy" }
+        ),
+        "plan": {
+            "tool": call.tool,
+            "action": call.action,
+            "effect": call.description,
+            "targets": call.targets,
+            "arguments": call.args,
+            "environment": eval.environment,
+            "risk": eval.risk,
+        },
+        "confirm_token": token,
+        "expires_in_seconds": ttl,
+    })
 }

@@ -68,6 +68,7 @@ async def demo(binary: str, endpoint: str, errlog) -> None:
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_EC2_METADATA_DISABLED": "true",
+            **({"ESPADA_STATE": os.environ["ESPADA_STATE"]} if "ESPADA_STATE" in os.environ else {}),
         },
     )
     async with stdio_client(params, errlog=errlog) as (read, write):
@@ -107,7 +108,7 @@ async def demo(binary: str, endpoint: str, errlog) -> None:
                     "instance_type": "t3.micro",
                     "count": 2,
                     "key_name": "demo",
-                    "tags": {"Role": "web", "Project": "demo"},
+                    "tags": {"Role": "web", "Project": "demo", "Environment": "development"},
                 },
             )
             ids = [i["instance_id"] for i in created["data"]["instances"]]

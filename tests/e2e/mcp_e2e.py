@@ -87,6 +87,8 @@ def server_env(endpoint: str) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_EC2_METADATA_DISABLED": "true",
+        # The guardrails state file; the Rust test passes a fresh one.
+        **({"ESPADA_STATE": os.environ["ESPADA_STATE"]} if "ESPADA_STATE" in os.environ else {}),
     }
 
 
@@ -227,7 +229,7 @@ async def sdk_checks(rep: Report, binary: str, endpoint: str, ec2, errlog) -> No
                 before = set(moto_instance_ids(ec2))
                 value = await call_ok(
                     session,
-                    {"action": "create_instances", "image_id": state["ami"], "count": 1, "tags": {"Name": "e2e"}},
+                    {"action": "create_instances", "image_id": state["ami"], "count": 1, "tags": {"Name": "e2e", "Environment": "development"}},
                     "create_instances",
                 )
                 assert isinstance(value.get("summary"), str) and value["summary"], f"no summary: {value}"

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::harness::{moto, python};
+use crate::harness::{moto, python, temp_state};
 
 async fn run_script(script: &str) {
     let m = moto().await;
@@ -18,6 +18,7 @@ async fn run_script(script: &str) {
             "--endpoint",
             &m.url,
         ])
+        .env("ESPADA_STATE", temp_state())
         .output()
         .await
         .expect("run python");

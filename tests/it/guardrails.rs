@@ -5,7 +5,16 @@ use std::time::Duration;
 use espada_aws::{dispatch::Dispatcher, settings::Settings};
 use serde_json::{Value, json};
 
-use crate::harness::{call, moto, obj, ok};
+use espada_aws::guardrails::environment::{Environment, EnvironmentConfig};
+
+use crate::harness::{agent, call, moto, obj, offline_settings, ok};
+
+fn dev_default() -> EnvironmentConfig {
+    EnvironmentConfig {
+        default_environment: Environment::Development,
+        ..EnvironmentConfig::default()
+    }
+}
 
 fn with_token(args: &Value, token: &Value) -> Value {
     let mut a = args.clone();
@@ -80,7 +89,12 @@ async fn expired_tokens_are_refused() {
     let d = Dispatcher::new(&Settings {
         confirm_ttl: Duration::ZERO,
         ..m.settings()
-    });
+    })
+    .unwrap();
+    d.guardrails
+        .store
+        .set_config("environments", &dev_default())
+        .unwrap();
     let id = m.launch(1).await.remove(0);
     let args = json!({"action": "terminate_instances", "instance_ids": [id]});
     let plan = ok(&d, args.clone()).await;
@@ -98,7 +112,8 @@ async fn read_only_hides_and_refuses_changes() {
     let ro = Dispatcher::new(&Settings {
         read_only: true,
         ..m.settings()
-    });
+    })
+    .unwrap();
     let tool = ro.tools()[0];
     let schema = ro.input_schema(tool);
     let actions: Vec<&str> = schema["properties"]["action"]["enum"]
@@ -148,15 +163,14 @@ async fn read_only_refuses_before_any_network_call() {
     // transport error instead of the refusal.
     let ro = Dispatcher::new(&Settings {
         read_only: true,
-        region: Some("us-east-1".into()),
-        endpoint_url: Some("http://127.0.0.1:9".into()),
-        max_attempts: 1,
-        ..Settings::default()
-    });
+        ..offline_settings()
+    })
+    .unwrap();
     let e = ro
         .call(
             "aws_ec2",
             obj(json!({"action": "stop_instances", "instance_ids": ["i-1"]})),
+            &agent(),
         )
         .await
         .unwrap()
@@ -167,12 +181,7 @@ async fn read_only_refuses_before_any_network_call() {
 
 #[tokio::test]
 async fn bad_input_is_explained_and_nothing_is_sent() {
-    let d = Dispatcher::new(&Settings {
-        region: Some("us-east-1".into()),
-        endpoint_url: Some("http://127.0.0.1:9".into()),
-        max_attempts: 1,
-        ..Settings::default()
-    });
+    let d = Dispatcher::new(&offline_settings()).unwrap();
     let cases = [
         (json!({}), "action is required"),
         (json!({"action": 7}), "action must be a string"),

@@ -12,7 +12,14 @@ use std::{
 };
 
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
-use espada_aws::{dispatch::Dispatcher, settings::Settings};
+use espada_aws::{
+    dispatch::Dispatcher,
+    guardrails::{
+        Caller,
+        environment::{Environment, EnvironmentConfig},
+    },
+    settings::Settings,
+};
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -118,18 +125,65 @@ fn reset(url: &str) {
     );
 }
 
+/// A fresh guardrails state file for one test.
+pub fn temp_state() -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("espada-it-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("state-{n}.db"));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// The caller of in-process test calls: an agent.
+pub fn agent() -> Caller {
+    Caller {
+        requester: "agent:test".into(),
+        human: None,
+    }
+}
+
+/// Settings for tests that need no AWS endpoint (nothing listens on port 9).
+pub fn offline_settings() -> Settings {
+    Settings {
+        region: Some(REGION.into()),
+        endpoint_url: Some("http://127.0.0.1:9".into()),
+        max_attempts: 1,
+        state: Some(temp_state()),
+        ..Settings::default()
+    }
+}
+
 impl Moto {
     pub fn settings(&self) -> Settings {
         Settings {
             region: Some(REGION.into()),
             endpoint_url: Some(self.url.clone()),
             max_attempts: 1,
+            state: Some(temp_state()),
             ..Settings::default()
         }
     }
 
+    /// A dispatcher whose untagged resources count as development, so that tests of tool
+    /// behaviour meet only the confirmation step. Guardrails tests use `strict_dispatcher`.
     pub fn dispatcher(&self) -> Dispatcher {
-        Dispatcher::new(&self.settings())
+        let d = Dispatcher::new(&self.settings()).unwrap();
+        let config = EnvironmentConfig {
+            default_environment: Environment::Development,
+            ..EnvironmentConfig::default()
+        };
+        d.guardrails
+            .store
+            .set_config("environments", &config)
+            .unwrap();
+        d
+    }
+
+    /// A dispatcher with the shipped defaults (unknown environment = production).
+    pub fn strict_dispatcher(&self, settings: Settings) -> Dispatcher {
+        Dispatcher::new(&settings).unwrap()
     }
 
     /// A plain SDK client, to check what moto holds.
@@ -187,7 +241,7 @@ pub async fn call(d: &Dispatcher, tool: &str, args: Value) -> Result<Value, Valu
     let Value::Object(map) = args else {
         panic!("args must be an object")
     };
-    d.call(tool, map)
+    d.call(tool, map, &agent())
         .await
         .expect("routable")
         .map_err(|e| e.to_json())

@@ -27,6 +27,7 @@ async fn bench_startup_size_and_call_latency() {
     let binary = std::env::var("ESPADA_BENCH_BINARY")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_espada-aws").to_string());
     let url = m.url.clone();
+    let state = crate::harness::temp_state();
     let report = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         let mut server = StdioServer::spawn(
@@ -34,6 +35,7 @@ async fn bench_startup_size_and_call_latency() {
             &[
                 ("AWS_ENDPOINT_URL", &url),
                 ("AWS_REGION", REGION),
+                ("ESPADA_STATE", state.to_str().unwrap()),
                 ("AWS_ACCESS_KEY_ID", "testing"),
                 ("AWS_SECRET_ACCESS_KEY", "testing"),
                 ("AWS_EC2_METADATA_DISABLED", "true"),

@@ -8,7 +8,11 @@ use espada_aws::{
 use serde_json::Value;
 
 fn full() -> Dispatcher {
-    Dispatcher::new(&Settings::default())
+    Dispatcher::new(&Settings {
+        state: Some(":memory:".into()),
+        ..Settings::default()
+    })
+    .unwrap()
 }
 
 #[test]
@@ -71,8 +75,10 @@ fn every_tool_passes_validation() {
     for read_only in [false, true] {
         let d = Dispatcher::new(&Settings {
             read_only,
+            state: Some(":memory:".into()),
             ..Settings::default()
-        });
+        })
+        .unwrap();
         let tools = tool_definitions(&d);
         assert!(!tools.is_empty());
         let mut names = HashSet::new();

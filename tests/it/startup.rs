@@ -29,6 +29,7 @@ fn no_network_until_the_first_aws_call() {
         }
     });
     let imds = format!("http://127.0.0.1:{port}");
+    let state = crate::harness::temp_state();
     let mut server = StdioServer::spawn(
         env!("CARGO_BIN_EXE_espada-aws"),
         &[
@@ -36,6 +37,7 @@ fn no_network_until_the_first_aws_call() {
             ("AWS_CONFIG_FILE", "/nonexistent/config"),
             ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
             ("AWS_REGION", "us-east-1"),
+            ("ESPADA_STATE", state.to_str().unwrap()),
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
         ],
     );

@@ -567,3 +567,71 @@ fn state_changes(verb: &str, changes: &[InstanceStateChange]) -> Output {
         json!({ "instances": items }),
     )
 }
+
+/// Tags of EC2 resources by id, in one `DescribeTags` call per 200 ids.
+pub async fn resource_tags(
+    client: &Client,
+    ids: &[String],
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, ToolError> {
+    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for chunk in ids.chunks(200) {
+        let mut pages = client
+            .describe_tags()
+            .filters(filter("resource-id", chunk.iter().map(String::as_str)))
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(tag) = pages.next().await {
+            let tag = tag.map_err(ToolError::from_sdk)?;
+            if let (Some(id), Some(k)) = (tag.resource_id(), tag.key()) {
+                out.entry(id.to_string())
+                    .or_default()
+                    .insert(k.to_string(), tag.value().unwrap_or_default().to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Snapshots every EBS volume attached to the instances; returns (instance, volume, snapshot).
+pub async fn snapshot_instance_volumes(
+    client: &Client,
+    instance_ids: &[String],
+    description: &str,
+) -> Result<Vec<(String, String, String)>, ToolError> {
+    let resp = client
+        .describe_instances()
+        .set_instance_ids(Some(instance_ids.to_vec()))
+        .send()
+        .await
+        .map_err(ToolError::from_sdk)?;
+    let mut made = Vec::new();
+    for inst in resp.reservations().iter().flat_map(|r| r.instances()) {
+        let id = inst.instance_id().unwrap_or_default().to_string();
+        for volume in inst
+            .block_device_mappings()
+            .iter()
+            .filter_map(|b| b.ebs()?.volume_id())
+        {
+            let snap = client
+                .create_snapshot()
+                .volume_id(volume)
+                .description(description)
+                .tag_specifications(
+                    TagSpecification::builder()
+                        .resource_type(ResourceType::Snapshot)
+                        .tags(Tag::builder().key("espada:backup-of").value(&id).build())
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(ToolError::from_sdk)?;
+            made.push((
+                id.clone(),
+                volume.to_string(),
+                snap.snapshot_id().unwrap_or_default().to_string(),
+            ));
+        }
+    }
+    Ok(made)
+}
