@@ -149,7 +149,8 @@ impl Dispatcher {
             input: redact(&args),
             ..Trail::default()
         };
-        let result = self.run(tool, args, caller, &mut trail).await;
+        // Boxed: the whole pipeline's future is large, and callers should not carry it inline.
+        let result = Box::pin(self.run(tool, args, caller, &mut trail)).await;
         let (outcome, detail) = match &result {
             Ok(v) => (
                 v.get("status")

@@ -80,13 +80,6 @@ impl PageRequest {
     }
 }
 
-impl PageRequest {
-    /// The token for the page after this one, for sources paged by offset.
-    pub fn next_offset_token(&self) -> String {
-        encode(self.aws_token.clone(), self.skip + self.limit)
-    }
-}
-
 fn encode(aws: Option<String>, skip: usize) -> String {
     let json = serde_json::to_vec(&Token { aws, skip }).expect("token serialises");
     format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(json))

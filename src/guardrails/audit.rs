@@ -83,6 +83,8 @@ pub struct AuditQuery {
     pub environment: Option<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,
+    /// Only records older than this sequence number (the cursor of the next page).
+    pub before_seq: Option<i64>,
 }
 
 impl Store {
@@ -176,10 +178,12 @@ impl Store {
     ) -> Result<(Vec<AuditEntry>, bool)> {
         let rows: Vec<(i64, i64, String)> = self.read(|c| {
             let mut stmt = c.prepare(
-                "SELECT seq, at, record FROM audit WHERE at >= ?1 AND at <= ?2 ORDER BY seq DESC",
+                "SELECT seq, at, record FROM audit WHERE at >= ?1 AND at <= ?2 AND seq < ?3
+                 ORDER BY seq DESC",
             )?;
+            let before = q.before_seq.unwrap_or(i64::MAX);
             stmt.query_map(
-                params![q.since.unwrap_or(0), q.until.unwrap_or(i64::MAX)],
+                params![q.since.unwrap_or(0), q.until.unwrap_or(i64::MAX), before],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?
             .collect()

@@ -138,7 +138,7 @@ impl Evaluation {
 /// What the gate lets happen.
 pub enum Gate {
     /// Run the call (with the approval request it runs under, if any).
-    Proceed(Option<ApprovalRequest>),
+    Proceed(Option<Box<ApprovalRequest>>),
     /// Do not run; answer with this result (a confirmation plan or a pending approval).
     Answer(Value),
 }
@@ -342,7 +342,7 @@ impl Guardrails {
                     .store
                     .claim_approval(id, call.tool, call.action, &hash)?
                 {
-                    Ok(req) => Ok(Gate::Proceed(Some(req))),
+                    Ok(req) => Ok(Gate::Proceed(Some(Box::new(req)))),
                     Err(why) => Err(ToolError::Refused(format!("{why}; nothing was done"))),
                 };
             }

@@ -109,10 +109,4 @@ impl Store {
         })?;
         Ok(())
     }
-
-    /// Forgets the counted calls (used when limits are reset by a human).
-    pub fn reset_rate_events(&self) -> Result<()> {
-        self.write(|tx| tx.execute("DELETE FROM rate_events", []))?;
-        Ok(())
-    }
 }

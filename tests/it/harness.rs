@@ -181,9 +181,14 @@ impl Moto {
         d
     }
 
-    /// A dispatcher with the shipped defaults (unknown environment = production).
-    pub fn strict_dispatcher(&self, settings: Settings) -> Dispatcher {
-        Dispatcher::new(&settings).unwrap()
+    /// A dispatcher with the shipped defaults (unknown environment = production) on a state
+    /// file of the test's choosing.
+    pub fn strict_dispatcher(&self, state: &std::path::Path) -> Dispatcher {
+        Dispatcher::new(&Settings {
+            state: Some(state.to_path_buf()),
+            ..self.settings()
+        })
+        .unwrap()
     }
 
     /// A plain SDK client, to check what moto holds.
@@ -201,6 +206,26 @@ impl Moto {
         aws_sdk_ec2::Client::from_conf(conf)
     }
 
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        let conf = aws_sdk_sns::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .build();
+        aws_sdk_sns::Client::from_conf(conf)
+    }
+
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        let conf = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .build();
+        aws_sdk_sqs::Client::from_conf(conf)
+    }
+
     pub async fn state_of(&self, id: &str) -> String {
         let r = self
             .ec2()
@@ -216,6 +241,31 @@ impl Moto {
             .unwrap()
             .as_str()
             .to_string()
+    }
+
+    /// Launches `n` instances tagged `Environment=env` (and an 8 GiB root volume, so backups
+    /// have something to snapshot) and returns their ids.
+    pub async fn launch_in(&self, n: i32, env: &str) -> Vec<String> {
+        use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+        let r = self
+            .ec2()
+            .run_instances()
+            .image_id(AMI)
+            .min_count(n)
+            .max_count(n)
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::Instance)
+                    .tags(Tag::builder().key("Environment").value(env).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        r.instances()
+            .iter()
+            .map(|i| i.instance_id().unwrap().to_string())
+            .collect()
     }
 
     /// Launches `n` instances straight through the SDK and returns their ids.
@@ -241,7 +291,7 @@ pub async fn call(d: &Dispatcher, tool: &str, args: Value) -> Result<Value, Valu
     let Value::Object(map) = args else {
         panic!("args must be an object")
     };
-    d.call(tool, map, &agent())
+    Box::pin(d.call(tool, map, &agent()))
         .await
         .expect("routable")
         .map_err(|e| e.to_json())
@@ -353,4 +403,21 @@ impl Drop for StdioServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs the CLI on a state file; returns (success, stdout + stderr).
+pub fn cli(state: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_espada-aws"))
+        .arg("--state")
+        .arg(state)
+        .args(args)
+        .env("ESPADA_LOG", "warn")
+        .output()
+        .expect("run espada-aws");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
 }

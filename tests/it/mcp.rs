@@ -79,3 +79,105 @@ async fn in_process_client_lists_and_calls_tools() {
     assert_eq!(client.list_all_tools().await.unwrap().len(), tools.len());
     client.cancel().await.unwrap();
 }
+
+/// A client whose user answers every elicitation with an approval, speaking a protocol version
+/// in which servers may send elicitation requests during a tool call.
+struct ApprovingClient;
+
+impl rmcp::ClientHandler for ApprovingClient {
+    fn get_info(&self) -> rmcp::model::ClientConfig {
+        rmcp::model::ClientConfig::new(
+            rmcp::model::ClientCapabilities::builder()
+                .enable_elicitation()
+                .build(),
+            rmcp::model::Implementation::new("approving-client", "0"),
+        )
+        .with_protocol_version(rmcp::model::ProtocolVersion::V_2025_11_25)
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: rmcp::model::ElicitRequestParams,
+        _context: rmcp::service::RequestContext<rmcp::RoleClient>,
+    ) -> Result<rmcp::model::ElicitResult, rmcp::ErrorData> {
+        let rmcp::model::ElicitRequestParams::FormElicitationParams { message, .. } = &request
+        else {
+            panic!("expected a form elicitation");
+        };
+        assert!(message.contains("terminate_instances"), "{message}");
+        Ok(
+            rmcp::model::ElicitResult::new(rmcp::model::ElicitationAction::Accept).with_content(
+                json!({"name": "grace", "approve": true, "comment": "checked with the team"}),
+            ),
+        )
+    }
+}
+
+#[tokio::test]
+async fn approvals_come_from_the_person_in_the_client_or_the_cli() {
+    let m = moto().await;
+    let state = crate::harness::temp_state();
+    let d = Arc::new(m.strict_dispatcher(&state));
+    let id = m.launch_in(1, "staging").await.remove(0);
+    let pending = crate::harness::ok(
+        &d,
+        json!({"action": "terminate_instances", "instance_ids": [id]}),
+    )
+    .await;
+    let req = pending["approval_request_id"].as_str().unwrap().to_string();
+    let submit = obj(json!({"action": "submit_approval_response", "request_id": req}));
+
+    // A client that cannot ask its user: refused, pointing at the CLI; nothing recorded.
+    let (server_io, client_io) = tokio::io::duplex(1 << 16);
+    let server = EspadaServer::new(d.clone());
+    tokio::spawn(async move {
+        if let Ok(s) = server.serve(server_io).await {
+            let _ = s.waiting().await;
+        }
+    });
+    let plain = ().serve(client_io).await.unwrap();
+    let r = plain
+        .call_tool(CallToolRequestParams::new("aws_guardrails").with_arguments(submit.clone()))
+        .await
+        .unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert!(
+        text(&r)["message"]
+            .as_str()
+            .unwrap()
+            .contains("espada-aws approvals approve"),
+        "{r:?}"
+    );
+    assert_eq!(
+        d.guardrails
+            .store
+            .approval(&req)
+            .unwrap()
+            .unwrap()
+            .approvals,
+        0
+    );
+    plain.cancel().await.unwrap();
+
+    // A client that asks its user: the person's answer is the vote.
+    let (server_io, client_io) = tokio::io::duplex(1 << 16);
+    let server = EspadaServer::new(d.clone());
+    tokio::spawn(async move {
+        if let Ok(s) = server.serve(server_io).await {
+            let _ = s.waiting().await;
+        }
+    });
+    let asking = ApprovingClient.serve(client_io).await.unwrap();
+    let r = asking
+        .call_tool(CallToolRequestParams::new("aws_guardrails").with_arguments(submit))
+        .await
+        .unwrap();
+    assert_eq!(r.is_error, Some(false), "{r:?}");
+    let stored = d.guardrails.store.approval(&req).unwrap().unwrap();
+    assert_eq!(stored.status.as_str(), "approved");
+    assert_eq!(stored.votes[0].approver, "grace");
+    assert_eq!(stored.votes[0].channel, "elicitation");
+    // The requester recorded for MCP calls is the client, and it cannot vote for itself.
+    assert_eq!(stored.requester, "agent:test");
+    asking.cancel().await.unwrap();
+}

@@ -296,6 +296,8 @@ pub async fn run(req: GuardrailsRequest, ctx: &ExecCtx<'_>) -> Result<Output, To
             ))
         }
         QueryAuditLogs(i) => {
+            // Newest first, paged by sequence number so records appended meanwhile do not
+            // shift the pages.
             let page = PageRequest::new(i.max_results, i.next_token.as_deref())?;
             let q = AuditQuery {
                 tool: i.filter_tool,
@@ -304,13 +306,16 @@ pub async fn run(req: GuardrailsRequest, ctx: &ExecCtx<'_>) -> Result<Output, To
                 environment: i.environment.map(|e| e.as_str().to_string()),
                 since: parse_time(i.since.as_deref(), "since")?,
                 until: parse_time(i.until.as_deref(), "until")?,
+                before_seq: page.aws_token.as_deref().and_then(|t| t.parse().ok()),
             };
-            let (entries, more) = store.query_audit(&q, page.skip, page.limit)?;
+            let (entries, more) = store.query_audit(&q, 0, page.limit)?;
+            let cursor = entries.last().filter(|_| more).map(|e| e.seq.to_string());
+            let (entries, next) = PageRequest { skip: 0, ..page }.finish(entries, cursor);
             Ok(Output::new(
                 format!("{} audit record(s).", entries.len()),
                 json!({"records": entries}),
             )
-            .with_next_token(more.then(|| page.next_offset_token())))
+            .with_next_token(next))
         }
         GetAuditLogSummary(i) => {
             let until = parse_time(i.until.as_deref(), "until")?.unwrap_or_else(now);
