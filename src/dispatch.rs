@@ -400,6 +400,12 @@ impl Dispatcher {
             value["approval_request_id"] = json!(req.id);
         }
         if eval.backup_required {
+            if backups.is_empty() {
+                value["backup_note"] = json!(
+                    "the environment asks for a backup before destructive changes, but none \
+                     applies to this action's resources"
+                );
+            }
             value["backups"] = json!(backups);
         }
         if !flags.is_empty() {
