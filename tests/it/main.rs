@@ -6,6 +6,7 @@ mod guardrails;
 mod harness;
 mod mcp;
 mod mocked;
+mod network;
 mod perf;
 mod schemas;
 mod startup;

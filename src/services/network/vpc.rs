@@ -30,6 +30,8 @@ struct VpcParts {
     /// Endpoints that are not deleted.
     endpoints: Vec<VpcEndpoint>,
     interfaces: Vec<NetworkInterface>,
+    /// Instances behind those interfaces that are terminated: AWS removes their interfaces.
+    terminated: BTreeSet<String>,
     security_groups: Vec<SecurityGroup>,
     network_acls: Vec<NetworkAcl>,
     vpn_gateways: Vec<VpnGateway>,
@@ -427,6 +429,27 @@ impl Network<'_> {
             tokio::try_join!(subnets, route_tables, igws, eigws, nats)?;
         let (endpoints, interfaces, security_groups, network_acls, vpn_gateways) =
             tokio::try_join!(endpoints, enis, sgs, acls, vgws)?;
+        let attached: Vec<&str> = interfaces
+            .iter()
+            .filter_map(|e| e.attachment().and_then(|a| a.instance_id()))
+            .filter(|i| !i.is_empty())
+            .collect();
+        let mut terminated = BTreeSet::new();
+        if !attached.is_empty() {
+            let r = c
+                .describe_instances()
+                .filters(filter("instance-id", attached))
+                .filters(filter("instance-state-name", ["terminated"]))
+                .send()
+                .await
+                .map_err(ToolError::from_sdk)?;
+            terminated.extend(
+                r.reservations()
+                    .iter()
+                    .flat_map(|r| r.instances())
+                    .filter_map(|i| i.instance_id().map(str::to_string)),
+            );
+        }
         Ok(VpcParts {
             subnets,
             route_tables,
@@ -435,6 +458,7 @@ impl Network<'_> {
             nat_gateways,
             endpoints,
             interfaces,
+            terminated,
             security_groups,
             network_acls,
             vpn_gateways,
@@ -612,6 +636,7 @@ impl VpcParts {
                     e.attachment().and_then(|a| a.instance_id()),
                 ) {
                     (Some(n), _) if !live_nat(n) => return None,
+                    (None, Some(i)) if self.terminated.contains(i) => return None,
                     (Some(n), _) => format!("NAT gateway {}", n.nat_gateway_id().unwrap_or("?")),
                     (None, Some(i)) if !i.is_empty() => format!("instance {i}"),
                     _ => e
