@@ -247,7 +247,7 @@ impl LoadBalancing {
             .map(|d| {
                 let h = d.target_health();
                 json!({
-                    "id": d.target().map(|t| t.id()),
+                    "id": d.target().and_then(|t| t.id()),
                     "port": d.target().and_then(|t| t.port()),
                     "state": h.and_then(|h| h.state()).map(|s| s.as_str()),
                     "reason": h.and_then(|h| h.reason()).map(|r| r.as_str()),

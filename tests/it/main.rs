@@ -8,5 +8,6 @@ mod mcp;
 mod mocked;
 mod network;
 mod perf;
+mod scaling;
 mod schemas;
 mod startup;
