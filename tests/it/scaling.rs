@@ -157,7 +157,7 @@ async fn load_balancers_target_groups_and_listeners() {
     assert_eq!(h.load_balancer_name(), Some("web"));
     assert_eq!(h.scheme().map(|x| x.as_str()), Some("internal"));
     assert_eq!(h.r#type().map(|x| x.as_str()), Some("application"));
-    assert_eq!(h.security_groups(), [sg.clone()]);
+    assert_eq!(h.security_groups(), std::slice::from_ref(&sg));
     assert_eq!(h.availability_zones().len(), 2);
     let listed = ok(
         &d,
@@ -407,7 +407,7 @@ async fn auto_scaling_groups() {
         (Some(1), Some(4), Some(2))
     );
     assert_eq!(g.instances().len(), 2);
-    assert_eq!(g.target_group_arns(), [tg.clone()]);
+    assert_eq!(g.target_group_arns(), std::slice::from_ref(&tg));
     assert_eq!(g.health_check_type(), Some("ELB"));
     assert_eq!(g.health_check_grace_period(), Some(60));
     assert_eq!(
@@ -619,7 +619,7 @@ async fn web_tier_behind_a_load_balancer_scenario() {
             .iter()
             .all(|i| i.lifecycle_state().map(|s| s.as_str()) == Some("InService"))
     );
-    assert_eq!(g.target_group_arns(), [tg.clone()]);
+    assert_eq!(g.target_group_arns(), std::slice::from_ref(&tg));
     assert_eq!(
         g.launch_template().and_then(|t| t.launch_template_id()),
         Some(lt.as_str())

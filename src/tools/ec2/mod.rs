@@ -656,12 +656,12 @@ fn sizes(min: Option<i32>, max: Option<i32>, desired: Option<i32>) -> Result<(),
     {
         return fail(format!("min_size {lo} is above max_size {hi}"));
     }
-    if let Some(d) = desired {
-        if min.is_some_and(|lo| d < lo) || max.is_some_and(|hi| d > hi) {
-            return fail(format!(
-                "desired_capacity {d} must lie between min_size and max_size"
-            ));
-        }
+    if let Some(d) = desired
+        && (min.is_some_and(|lo| d < lo) || max.is_some_and(|hi| d > hi))
+    {
+        return fail(format!(
+            "desired_capacity {d} must lie between min_size and max_size"
+        ));
     }
     Ok(())
 }
