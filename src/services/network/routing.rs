@@ -399,7 +399,7 @@ impl Network<'_> {
             .client
             .describe_nat_gateways()
             .set_nat_gateway_ids(i.nat_gateway_ids)
-            .set_filter(Some(f))
+            .set_filter((!f.is_empty()).then_some(f))
             .set_max_results((!by_id).then(|| page.aws_page_size(5, 1000)))
             .set_next_token(page.aws_token.clone())
             .send()
