@@ -26,6 +26,15 @@ pub enum ToolError {
     /// The call could not reach AWS or did not finish (network, credentials, timeout).
     #[error("{message}")]
     Transport { message: String, hint: String },
+    /// The resources are not in a state that allows the call (e.g. a VPC that still has
+    /// subnets); found by reading them first, and nothing was changed.
+    #[error("{message}")]
+    Precondition {
+        message: String,
+        hint: String,
+        /// What was found, for the caller to act on (e.g. the dependencies by kind).
+        details: Value,
+    },
 }
 
 impl ToolError {
@@ -52,6 +61,12 @@ impl ToolError {
             ToolError::Transport { message, hint } => {
                 json!({"error": "transport", "message": message, "hint": hint})
             }
+            ToolError::Precondition {
+                message,
+                hint,
+                details,
+            } => json!({"error": "precondition_failed", "message": message, "hint": hint,
+                        "details": details}),
         }
     }
 
@@ -154,6 +169,87 @@ fn hint_for(code: &str) -> Option<&'static str> {
         }
         "InvalidLaunchTemplateId.NotFound" | "InvalidLaunchTemplateName.NotFoundException" => {
             "check the launch template with aws_ec2 list_launch_templates"
+        }
+        "DependencyViolation" => {
+            "other resources still use this one; find them with aws_network get_vpc or the \
+             matching list action, and remove or detach them first"
+        }
+        "InvalidVpcID.NotFound" => "check the VPC id with aws_network list_vpcs (and the region)",
+        "InvalidSubnetID.NotFound" => {
+            "check the subnet id with aws_network list_subnets (and the region)"
+        }
+        "InvalidSubnet.Conflict" | "InvalidSubnet.Range" => {
+            "the block overlaps another subnet or lies outside the VPC; see aws_network get_vpc"
+        }
+        "InvalidRouteTableID.NotFound" => "check the id with aws_network list_route_tables",
+        "RouteAlreadyExists" => {
+            "the table already has a route for this destination; delete_route it first to change \
+             its target"
+        }
+        "InvalidRoute.NotFound" => {
+            "no such route; see the routes with aws_network list_route_tables"
+        }
+        "InvalidInternetGatewayID.NotFound" => {
+            "check the id with aws_network list_internet_gateways"
+        }
+        "Resource.AlreadyAssociated" => {
+            "the gateway or address is already attached elsewhere; detach or disassociate it first"
+        }
+        "InvalidNatGatewayID.NotFound" | "NatGatewayNotFound" => {
+            "check the id with aws_network list_nat_gateways"
+        }
+        "InvalidGroup.NotFound" | "InvalidGroupId.Malformed" => {
+            "check the security group id with aws_network list_security_groups"
+        }
+        "InvalidGroup.Duplicate" => {
+            "a security group with this name exists in the VPC; pick another"
+        }
+        "InvalidPermission.Duplicate" => "the rule exists already; nothing needs to change",
+        "InvalidPermission.NotFound" => {
+            "no rule matches exactly; see the group's rules with aws_network list_security_groups"
+        }
+        "NetworkAclEntryAlreadyExists" => {
+            "the ACL has an entry with this rule number and direction; pick another rule_number"
+        }
+        "InvalidNetworkAclID.NotFound" | "InvalidNetworkAclEntry.NotFound" => {
+            "check the ACL and its entries with aws_network list_network_acls"
+        }
+        "InvalidAllocationID.NotFound" => {
+            "check the allocation id with aws_network list_elastic_ips"
+        }
+        "InvalidIPAddress.InUse" => {
+            "the address is associated; move or disassociate it first, or delete the NAT gateway \
+             that uses it"
+        }
+        "AddressLimitExceeded" => {
+            "the account's Elastic IP quota is reached; release unused addresses or ask for more"
+        }
+        "InvalidVpcEndpointService.NotFound" | "InvalidServiceName" => {
+            "no such endpoint service in this region; use a name like com.amazonaws.REGION.s3"
+        }
+        "AlreadyExists" | "AlreadyExistsFault" => {
+            "a resource with this name exists; pick another name or update the existing one"
+        }
+        "ResourceInUse" | "ResourceInUseFault" => {
+            "the resource is still in use (e.g. a target group behind a listener or an Auto \
+             Scaling group); remove that use first"
+        }
+        "ScalingActivityInProgress" | "ScalingActivityInProgressFault" => {
+            "a scaling activity is running; wait for it (get_scaling_activities) or use force_delete"
+        }
+        "ValidationError" => "fix the named parameter and call again",
+        "DuplicateLoadBalancerName" => "a load balancer with this name exists; pick another name",
+        "DuplicateTargetGroupName" => "a target group with this name exists; pick another name",
+        "DuplicateListener" => "the load balancer already listens on this port; pick another port",
+        "LoadBalancerNotFound" => "check the ARN with aws_ec2 list_load_balancers",
+        "TargetGroupNotFound" => "check the ARN with aws_ec2 list_target_groups",
+        "ListenerNotFound" => "check the ARN with aws_ec2 list_listeners",
+        "CertificateNotFound" => {
+            "the certificate ARN is unknown in this region; check it in ACM (same region as the \
+             load balancer)"
+        }
+        "InvalidTarget" => {
+            "the target is not in the target group's VPC or not running; check the ids and ports"
         }
         _ => return None,
     })

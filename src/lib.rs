@@ -18,10 +18,12 @@
 //! - [`services`]: one file per AWS service; the only code that calls `aws-sdk-*`.
 //! - [`aws`]: the lazy client pool (per credentials context and region), retry and timeouts,
 //!   and page handling.
+//! - [`cidr`]: CIDR parsing and the subnet-fit checks network calls run before any AWS call.
 //! - [`output`]: the result shape `{summary, data, next_token?, truncated?}` and its bounds.
 //! - [`error`]: tool errors (what the model sees) and how AWS errors map onto them.
 
 pub mod aws;
+pub mod cidr;
 pub mod cli;
 pub mod dispatch;
 pub mod error;

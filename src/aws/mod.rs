@@ -105,6 +105,19 @@ impl AwsPool {
             .await
     }
 
+    pub async fn autoscaling(&self, region: Option<&str>) -> aws_sdk_autoscaling::Client {
+        self.client(&self.key(region), aws_sdk_autoscaling::Client::new)
+            .await
+    }
+
+    pub async fn elbv2(&self, region: Option<&str>) -> aws_sdk_elasticloadbalancingv2::Client {
+        self.client(
+            &self.key(region),
+            aws_sdk_elasticloadbalancingv2::Client::new,
+        )
+        .await
+    }
+
     async fn load(&self, key: &ContextKey) -> SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(self.max_attempts))

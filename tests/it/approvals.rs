@@ -535,6 +535,7 @@ async fn every_destructive_action_is_gated() {
             for field in schema["required"].as_array().into_iter().flatten() {
                 let field = field.as_str().unwrap();
                 let value = match schema["properties"][field]["type"].as_str() {
+                    _ if field.contains("cidr") => json!("10.0.0.0/24"),
                     Some("array") => json!(["x-gate-test"]),
                     Some("boolean") => json!(true),
                     Some("integer") | Some("number") => json!(1),

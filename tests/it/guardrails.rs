@@ -244,3 +244,76 @@ async fn bad_input_is_explained_and_nothing_is_sent() {
         .unwrap_err();
     assert_eq!(e["error"], "invalid_input");
 }
+
+#[tokio::test]
+async fn read_only_hides_every_mutating_action_of_both_tools() {
+    use espada_aws::registry::Access;
+    // Nothing listens on port 9: a refusal proves nothing was sent.
+    let ro = Dispatcher::new(&Settings {
+        read_only: true,
+        ..offline_settings()
+    })
+    .unwrap();
+    for tool in ["aws_ec2", "aws_network"] {
+        let def = ro.tools().iter().find(|t| t.name == tool).unwrap();
+        let schema = ro.input_schema(def);
+        let exposed: Vec<&str> = schema["properties"]["action"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let actions = (def.actions)();
+        let reads: Vec<&str> = actions
+            .iter()
+            .filter(|a| a.access == Access::Read)
+            .map(|a| a.name)
+            .collect();
+        assert_eq!(exposed, reads, "{tool} exposes exactly its read actions");
+        assert!(actions.iter().any(|a| a.access != Access::Read));
+        assert!(schema["properties"].get("dry_run").is_none());
+        assert!(schema["properties"].get("confirm_token").is_none());
+    }
+    for (tool, args) in [
+        (
+            "aws_network",
+            json!({"action": "create_vpc", "cidr_block": "10.0.0.0/16"}),
+        ),
+        (
+            "aws_network",
+            json!({"action": "delete_vpc", "vpc_id": "vpc-1"}),
+        ),
+        (
+            "aws_network",
+            json!({"action": "authorize_security_group", "group_id": "sg-1", "protocol": "tcp",
+                   "from_port": 22, "cidr_blocks": ["0.0.0.0/0"]}),
+        ),
+        (
+            "aws_network",
+            json!({"action": "release_elastic_ip", "allocation_id": "eipalloc-1"}),
+        ),
+        (
+            "aws_ec2",
+            json!({"action": "create_asg", "auto_scaling_group_name": "web",
+                   "launch_template_name": "web", "min_size": 1, "max_size": 2,
+                   "subnet_ids": ["subnet-1"]}),
+        ),
+        (
+            "aws_ec2",
+            json!({"action": "set_desired_capacity", "auto_scaling_group_name": "web",
+                   "desired_capacity": 0}),
+        ),
+        (
+            "aws_ec2",
+            json!({"action": "delete_load_balancer", "load_balancer_arn": "arn:lb"}),
+        ),
+        (
+            "aws_ec2",
+            json!({"action": "register_targets", "target_group_arn": "arn:tg",
+                   "target_ids": ["i-1"]}),
+        ),
+    ] {
+        let e = call(&ro, tool, args.clone()).await.unwrap_err();
+        assert_eq!(e["error"], "refused", "{tool} {args}: {e}");
+    }
+}

@@ -155,6 +155,35 @@ pub fn offline_settings() -> Settings {
     }
 }
 
+/// One HTTP/1.1 request to moto with a fake SigV4 header naming `service` (moto routes JSON and
+/// S3 requests by it); returns the raw response.
+fn raw(
+    url: &str,
+    method: &str,
+    path: &str,
+    service: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{REGION}/{service}/aws4_request, \
+         SignedHeaders=host, Signature=00\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut s, &mut out).unwrap();
+    out
+}
+
 impl Moto {
     pub fn settings(&self) -> Settings {
         Settings {
@@ -224,6 +253,52 @@ impl Moto {
             .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
             .build();
         aws_sdk_sqs::Client::from_conf(conf)
+    }
+
+    pub fn autoscaling(&self) -> aws_sdk_autoscaling::Client {
+        let conf = aws_sdk_autoscaling::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .build();
+        aws_sdk_autoscaling::Client::from_conf(conf)
+    }
+
+    pub fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        let conf = aws_sdk_elasticloadbalancingv2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .build();
+        aws_sdk_elasticloadbalancingv2::Client::from_conf(conf)
+    }
+
+    /// Creates an S3 bucket in moto with one raw path-style request (the tests link no S3
+    /// client); moto does not check the signature.
+    pub fn create_bucket(&self, name: &str) {
+        let out = raw(&self.url, "PUT", &format!("/{name}"), "s3", &[], "");
+        assert!(out.starts_with("HTTP/1.1 200"), "create bucket: {out}");
+    }
+
+    /// Requests an ACM certificate in moto (raw JSON-protocol call) and returns its ARN.
+    pub fn certificate(&self, domain: &str) -> String {
+        let body = format!("{{\"DomainName\": \"{domain}\"}}");
+        let out = raw(
+            &self.url,
+            "POST",
+            "/",
+            "acm",
+            &[
+                ("X-Amz-Target", "CertificateManager.RequestCertificate"),
+                ("Content-Type", "application/x-amz-json-1.1"),
+            ],
+            &body,
+        );
+        let json = out.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let v: Value = serde_json::from_str(json).unwrap_or_else(|_| panic!("acm: {out}"));
+        v["CertificateArn"].as_str().unwrap().to_string()
     }
 
     pub async fn state_of(&self, id: &str) -> String {
@@ -298,26 +373,47 @@ pub async fn call(d: &Dispatcher, tool: &str, args: Value) -> Result<Value, Valu
 }
 
 pub async fn ok(d: &Dispatcher, args: Value) -> Value {
-    match call(d, "aws_ec2", args.clone()).await {
-        Ok(v) => v,
-        Err(e) => panic!("{args} failed: {e}"),
-    }
+    ok_in(d, "aws_ec2", args).await
 }
 
 pub async fn err(d: &Dispatcher, args: Value) -> Value {
-    match call(d, "aws_ec2", args.clone()).await {
-        Ok(v) => panic!("{args} should fail, got {v}"),
-        Err(e) => e,
-    }
+    err_in(d, "aws_ec2", args).await
 }
 
 /// Runs a destructive call: first the plan, then the repeat with its token.
 pub async fn confirmed(d: &Dispatcher, args: Value) -> Value {
-    let plan = ok(d, args.clone()).await;
+    confirmed_in(d, "aws_ec2", args).await
+}
+
+pub async fn ok_in(d: &Dispatcher, tool: &str, args: Value) -> Value {
+    match call(d, tool, args.clone()).await {
+        Ok(v) => v,
+        Err(e) => panic!("{tool} {args} failed: {e}"),
+    }
+}
+
+pub async fn err_in(d: &Dispatcher, tool: &str, args: Value) -> Value {
+    match call(d, tool, args.clone()).await {
+        Ok(v) => panic!("{tool} {args} should fail, got {v}"),
+        Err(e) => e,
+    }
+}
+
+/// The plan of a destructive call, then the repeat with its token: `Ok` with the result, or
+/// `Err` with the tool error of the confirmed call.
+pub async fn try_confirmed_in(d: &Dispatcher, tool: &str, args: Value) -> Result<Value, Value> {
+    let plan = ok_in(d, tool, args.clone()).await;
     assert_eq!(plan["status"], "confirmation_required", "{plan}");
     let mut with_token = args.as_object().unwrap().clone();
     with_token.insert("confirm_token".into(), plan["confirm_token"].clone());
-    ok(d, Value::Object(with_token)).await
+    call(d, tool, Value::Object(with_token)).await
+}
+
+pub async fn confirmed_in(d: &Dispatcher, tool: &str, args: Value) -> Value {
+    match try_confirmed_in(d, tool, args.clone()).await {
+        Ok(v) => v,
+        Err(e) => panic!("{tool} {args} failed after confirmation: {e}"),
+    }
 }
 
 pub fn obj(v: Value) -> Map<String, Value> {

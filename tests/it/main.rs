@@ -7,6 +7,8 @@ mod guardrails;
 mod harness;
 mod mcp;
 mod mocked;
+mod network;
 mod perf;
+mod scaling;
 mod schemas;
 mod startup;

@@ -1,6 +1,8 @@
 //! Service code for operations moto's server cannot answer, tested with `aws-smithy-mocks`
 //! responses shaped like AWS's documented examples. moto 5.2.5 answers MonitorInstances and
-//! UnmonitorInstances with HTTP 500, and accepts but ignores ModifyImageAttribute descriptions.
+//! UnmonitorInstances with HTTP 500, accepts but ignores ModifyImageAttribute descriptions,
+//! records no Auto Scaling activities, ignores DryRun on CreateSubnet, and answers a revoke of
+//! a missing security group rule differently from AWS.
 
 use aws_sdk_ec2::{
     Client,
@@ -126,4 +128,207 @@ async fn ami_description_change_with_smithy_mocks() {
     assert_eq!(out.data["changed"], json!({"description": "golden v2"}));
     assert_eq!(out.data["public"], json!(false));
     assert_eq!(rule.num_calls(), 1);
+}
+
+fn asg_client(rules: &[&Rule]) -> aws_sdk_autoscaling::Client {
+    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+    for r in rules {
+        interceptor = interceptor.with_rule(r);
+    }
+    let conf = aws_sdk_autoscaling::Config::builder()
+        .behavior_version(aws_sdk_autoscaling::config::BehaviorVersion::latest())
+        .region(aws_sdk_autoscaling::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_autoscaling::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor)
+        .build();
+    aws_sdk_autoscaling::Client::from_conf(conf)
+}
+
+/// moto 5.2.5 records no scaling activities, so their shaping is checked against responses
+/// like AWS's DescribeScalingActivities example.
+#[tokio::test]
+async fn scaling_activities_with_smithy_mocks() {
+    use aws_sdk_autoscaling::{
+        operation::describe_scaling_activities::DescribeScalingActivitiesOutput,
+        types::{Activity, ScalingActivityStatusCode},
+    };
+    use aws_smithy_types::DateTime;
+    let rule = mock!(aws_sdk_autoscaling::Client::describe_scaling_activities)
+        .match_requests(|r| {
+            r.auto_scaling_group_name() == Some("my-asg") && r.max_records() == Some(50)
+        })
+        .then_output(|| {
+            DescribeScalingActivitiesOutput::builder()
+                .activities(
+                    Activity::builder()
+                        .activity_id("f9f2d65b-f1f2-43e7-b46d-d86756459699")
+                        .auto_scaling_group_name("my-asg")
+                        .description("Launching a new EC2 instance: i-0d44425630326060f")
+                        .cause(
+                            "At 2020-10-30T19:35:51Z a user request update of AutoScalingGroup \
+                             constraints to min: 0, max: 16, desired: 16 changing the desired \
+                             capacity from 0 to 16.",
+                        )
+                        .start_time(DateTime::from_secs(1_604_086_553))
+                        .end_time(DateTime::from_secs(1_604_086_590))
+                        .status_code(ScalingActivityStatusCode::Successful)
+                        .progress(100)
+                        .build(),
+                )
+                .activities(
+                    Activity::builder()
+                        .activity_id("a1b2c3d4-0000-4000-8000-000000000000")
+                        .auto_scaling_group_name("my-asg")
+                        .description("Launching a new EC2 instance.  Status Reason: insufficient capacity")
+                        .cause("At 2020-10-30T19:40:00Z an instance was started in response to a difference between desired and actual capacity.")
+                        .start_time(DateTime::from_secs(1_604_086_800))
+                        .status_code(ScalingActivityStatusCode::Failed)
+                        .status_message("We currently do not have sufficient t3.micro capacity in the Availability Zone you requested.")
+                        .progress(100)
+                        .build(),
+                )
+                .next_token("page-2")
+                .build()
+        });
+    let svc = espada_aws::services::autoscaling::AutoScaling {
+        client: asg_client(&[&rule]),
+    };
+    let input = serde_json::from_value(json!({"auto_scaling_group_name": "my-asg"})).unwrap();
+    let out = svc.get_scaling_activities(input).await.unwrap();
+    let acts = out.data["activities"].as_array().unwrap();
+    assert_eq!(acts.len(), 2);
+    assert_eq!(acts[0]["status"], "Successful");
+    assert_eq!(acts[0]["start_time"], "2020-10-30T19:35:53Z");
+    assert_eq!(acts[1]["status"], "Failed");
+    assert!(
+        acts[1]["status_message"]
+            .as_str()
+            .unwrap()
+            .contains("capacity")
+    );
+    assert_eq!(out.summary, "2 scaling activities for my-asg, 1 failed.");
+    assert!(out.next_token.is_some(), "AWS's token is passed on");
+    assert_eq!(rule.num_calls(), 1);
+}
+
+/// moto ignores DryRun on CreateSubnet (it creates the subnet), so the dry-run path of
+/// create_subnet is checked against EC2's documented DryRunOperation answer.
+#[tokio::test]
+async fn create_subnet_dry_run_with_smithy_mocks() {
+    use aws_sdk_ec2::{
+        operation::{
+            create_subnet::CreateSubnetError, describe_subnets::DescribeSubnetsOutput,
+            describe_vpcs::DescribeVpcsOutput,
+        },
+        types::{Subnet, Vpc, VpcCidrBlockAssociation, VpcCidrBlockState, VpcCidrBlockStateCode},
+    };
+    let vpcs = mock!(Client::describe_vpcs)
+        .match_requests(|r| r.vpc_ids() == ["vpc-1a2b3c4d"])
+        .then_output(|| {
+            DescribeVpcsOutput::builder()
+                .vpcs(
+                    Vpc::builder()
+                        .vpc_id("vpc-1a2b3c4d")
+                        .cidr_block("10.0.0.0/16")
+                        .cidr_block_association_set(
+                            VpcCidrBlockAssociation::builder()
+                                .cidr_block("10.0.0.0/16")
+                                .cidr_block_state(
+                                    VpcCidrBlockState::builder()
+                                        .state(VpcCidrBlockStateCode::Associated)
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
+    let subnets = mock!(Client::describe_subnets).then_output(|| {
+        DescribeSubnetsOutput::builder()
+            .subnets(
+                Subnet::builder()
+                    .subnet_id("subnet-9d4a7b6c")
+                    .vpc_id("vpc-1a2b3c4d")
+                    .cidr_block("10.0.1.0/24")
+                    .build(),
+            )
+            .build()
+    });
+    let create = mock!(Client::create_subnet)
+        .match_requests(|r| r.dry_run() == Some(true) && r.cidr_block() == Some("10.0.2.0/24"))
+        .then_error(|| {
+            CreateSubnetError::generic(
+                aws_sdk_ec2::error::ErrorMetadata::builder()
+                    .code("DryRunOperation")
+                    .message("Request would have succeeded, but DryRun flag is set.")
+                    .build(),
+            )
+        });
+    let c = client(&[&vpcs, &subnets, &create]);
+    let net = espada_aws::services::network::Network {
+        client: &c,
+        dry_run: true,
+    };
+    let input = |cidr: &str| {
+        serde_json::from_value(json!({"vpc_id": "vpc-1a2b3c4d", "cidr_block": cidr,
+                                      "route_table_id": "rtb-22574640"}))
+        .unwrap()
+    };
+    let out = net.create_subnet(input("10.0.2.0/24")).await.unwrap();
+    assert_eq!(out.data["would_succeed"], json!(true), "{out:?}");
+    assert_eq!(
+        out.data["not_checked"],
+        json!(["associate with rtb-22574640"])
+    );
+    // An overlapping block is refused before CreateSubnet is sent, dry run or not.
+    let e = net.create_subnet(input("10.0.1.0/25")).await.unwrap_err();
+    assert!(
+        e.to_string().contains("subnet-9d4a7b6c (10.0.1.0/24)"),
+        "{e}"
+    );
+    assert_eq!(create.num_calls(), 1);
+}
+
+/// AWS answers a revoke that matches no rule with success and UnknownIpPermissions (moto
+/// answers InvalidPermission.NotFound instead); the tool says nothing was revoked.
+#[tokio::test]
+async fn revoke_of_an_unknown_rule_with_smithy_mocks() {
+    use aws_sdk_ec2::{
+        operation::revoke_security_group_ingress::RevokeSecurityGroupIngressOutput,
+        types::{IpPermission, IpRange},
+    };
+    let rule = mock!(Client::revoke_security_group_ingress)
+        .match_requests(|r| r.group_id() == Some("sg-903004f8"))
+        .then_output(|| {
+            RevokeSecurityGroupIngressOutput::builder()
+                .r#return(true)
+                .unknown_ip_permissions(
+                    IpPermission::builder()
+                        .ip_protocol("tcp")
+                        .from_port(22)
+                        .to_port(22)
+                        .ip_ranges(IpRange::builder().cidr_ip("203.0.113.0/24").build())
+                        .build(),
+                )
+                .build()
+        });
+    let c = client(&[&rule]);
+    let net = espada_aws::services::network::Network {
+        client: &c,
+        dry_run: false,
+    };
+    let input = serde_json::from_value(json!({"group_id": "sg-903004f8", "protocol": "tcp",
+        "from_port": 22, "cidr_blocks": ["203.0.113.0/24"]}))
+    .unwrap();
+    let out = net.change_security_group(input, false).await.unwrap();
+    assert_eq!(out.data["revoked"], json!(false));
+    assert!(
+        out.summary.contains("nothing was revoked"),
+        "{}",
+        out.summary
+    );
 }

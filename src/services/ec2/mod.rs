@@ -44,7 +44,7 @@ pub struct Ec2<'a> {
 }
 
 /// A mutating call's outcome: it ran, or it was a dry run and this is the verdict.
-enum Sent<T> {
+pub(crate) enum Sent<T> {
     Done(T),
     DryRun(Output),
 }
@@ -425,7 +425,7 @@ impl Ec2<'_> {
 
 /// Turns a mutating call's answer into `Sent`: with `dry_run`, EC2 answers `DryRunOperation`
 /// when the call would have succeeded and another error code when it would not.
-fn dry_run_outcome<T, E, R>(
+pub(crate) fn dry_run_outcome<T, E, R>(
     dry_run: bool,
     op: &str,
     result: Result<T, SdkError<E, R>>,
