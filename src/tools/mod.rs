@@ -1,11 +1,12 @@
 //! One file per tool: its action enum, per-action input structs, and the hand-off to services.
 
 pub mod ec2;
+pub mod s3;
 
 use crate::registry::ToolDef;
 
 /// Every tool the server can register, in the order clients list them.
-pub static ALL: &[&ToolDef] = &[&ec2::TOOL];
+pub static ALL: &[&ToolDef] = &[&ec2::TOOL, &s3::TOOL];
 
 /// Checks `--toolsets` names against the registry, so a typo does not silently register nothing.
 pub fn check_toolsets(names: &[String]) -> Result<(), String> {
