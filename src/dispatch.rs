@@ -176,6 +176,21 @@ impl Dispatcher {
             confirm_token: confirm_token.as_deref(),
             dry_run,
         })?;
+        // What the call would do, for confirmations and dry runs; risk flags when it has any.
+        let plan = || {
+            let mut plan = json!({
+                "tool": tool.name,
+                "action": spec.name,
+                "effect": spec.description,
+                "targets": prepared.targets(),
+                "arguments": bound_args,
+            });
+            let flags = prepared.risk_flags();
+            if !flags.is_empty() {
+                plan["risk_flags"] = json!(flags);
+            }
+            plan
+        };
         if let Verdict::NeedsConfirmation { token, expires_in } = verdict {
             return Ok(json!({
                 "status": "confirmation_required",
@@ -184,13 +199,7 @@ impl Dispatcher {
                      agree, repeat the same call with confirm_token.",
                     tool.name, spec.name
                 ),
-                "plan": {
-                    "tool": tool.name,
-                    "action": spec.name,
-                    "effect": spec.description,
-                    "targets": prepared.targets(),
-                    "arguments": bound_args,
-                },
+                "plan": plan(),
                 "confirm_token": token,
                 "expires_in_seconds": expires_in.as_secs(),
             }));
@@ -207,13 +216,7 @@ impl Dispatcher {
                 "data": {
                     "dry_run": true,
                     "would_succeed": null,
-                    "plan": {
-                        "tool": tool.name,
-                        "action": spec.name,
-                        "effect": spec.description,
-                        "targets": prepared.targets(),
-                        "arguments": bound_args,
-                    },
+                    "plan": plan(),
                 },
             }));
         }

@@ -175,7 +175,7 @@ impl S3Request {
                     ));
                 }
                 if i.content_type.is_some() && i.method != Some(PresignMethod::Put) {
-                    return fail("content_type applies only to method put".into());
+                    return fail("content_type is for method put only".into());
                 }
                 Ok(())
             }

@@ -147,6 +147,33 @@ impl Moto {
         aws_sdk_ec2::Client::from_conf(conf)
     }
 
+    /// A plain S3 client with path-style addressing (moto serves no bucket host names).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        self.s3_in(REGION)
+    }
+
+    pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(&self.url)
+            .force_path_style(true)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// A plain CloudFront client.
+    pub fn cloudfront(&self) -> aws_sdk_cloudfront::Client {
+        let conf = aws_sdk_cloudfront::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .build();
+        aws_sdk_cloudfront::Client::from_conf(conf)
+    }
+
     pub async fn state_of(&self, id: &str) -> String {
         let r = self
             .ec2()
@@ -194,26 +221,49 @@ pub async fn call(d: &Dispatcher, tool: &str, args: Value) -> Result<Value, Valu
 }
 
 pub async fn ok(d: &Dispatcher, args: Value) -> Value {
-    match call(d, "aws_ec2", args.clone()).await {
-        Ok(v) => v,
-        Err(e) => panic!("{args} failed: {e}"),
-    }
+    ok_on(d, "aws_ec2", args).await
 }
 
 pub async fn err(d: &Dispatcher, args: Value) -> Value {
-    match call(d, "aws_ec2", args.clone()).await {
-        Ok(v) => panic!("{args} should fail, got {v}"),
-        Err(e) => e,
-    }
+    err_on(d, "aws_ec2", args).await
 }
 
 /// Runs a destructive call: first the plan, then the repeat with its token.
 pub async fn confirmed(d: &Dispatcher, args: Value) -> Value {
-    let plan = ok(d, args.clone()).await;
+    confirmed_on(d, "aws_ec2", args).await
+}
+
+/// A successful call of `tool` (its result JSON), panicking on a tool error.
+pub async fn ok_on(d: &Dispatcher, tool: &str, args: Value) -> Value {
+    match call(d, tool, args.clone()).await {
+        Ok(v) => v,
+        Err(e) => panic!("{tool} {args} failed: {e}"),
+    }
+}
+
+/// A failing call of `tool` (its error JSON), panicking when it succeeds.
+pub async fn err_on(d: &Dispatcher, tool: &str, args: Value) -> Value {
+    match call(d, tool, args.clone()).await {
+        Ok(v) => panic!("{tool} {args} should fail, got {v}"),
+        Err(e) => e,
+    }
+}
+
+/// A destructive call of `tool` with its confirmation: the plan, then the repeat with its
+/// token; returns the second call's result (`Err` when the confirmed call fails).
+pub async fn confirmed_call(d: &Dispatcher, tool: &str, args: Value) -> Result<Value, Value> {
+    let plan = ok_on(d, tool, args.clone()).await;
     assert_eq!(plan["status"], "confirmation_required", "{plan}");
     let mut with_token = args.as_object().unwrap().clone();
     with_token.insert("confirm_token".into(), plan["confirm_token"].clone());
-    ok(d, Value::Object(with_token)).await
+    call(d, tool, Value::Object(with_token)).await
+}
+
+pub async fn confirmed_on(d: &Dispatcher, tool: &str, args: Value) -> Value {
+    match confirmed_call(d, tool, args.clone()).await {
+        Ok(v) => v,
+        Err(e) => panic!("{tool} {args} failed after confirmation: {e}"),
+    }
 }
 
 pub fn obj(v: Value) -> Map<String, Value> {

@@ -7,5 +7,7 @@ mod harness;
 mod mcp;
 mod mocked;
 mod perf;
+mod s3;
+mod s3_mocked;
 mod schemas;
 mod startup;

@@ -104,8 +104,9 @@ impl S3<'_> {
     }
 
     /// Everything about one bucket in one answer. Settings a bucket does not have ("not
-    /// configured" answers) read as none; the object count is exact only when the bucket fits
-    /// in one listing page.
+    /// configured" answers) read as none; a part that cannot be read (no permission, an
+    /// unreadable answer) is shown as its error while the rest is still reported. The object
+    /// count is exact only when the bucket fits in one listing page.
     pub async fn get_bucket_info(&self, bucket: &str) -> Result<Output, ToolError> {
         let region = self.bucket_region(bucket).await?;
         let client = self.client_in(Some(&region)).await;
@@ -121,69 +122,118 @@ impl S3<'_> {
                 .send(),
             exposure(client.clone(), bucket.to_string()),
         );
-        let versioning = versioning.map_err(s3_error)?;
-        let encryption = encryption?;
-        let lifecycle = lifecycle?;
-        let tags = tags?;
-        let objects = objects.map_err(s3_error)?;
-        let exposure = exposure?;
-
-        let versioning_state = versioning
-            .status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_else(|| "Disabled".into());
-        let count = objects.contents().len();
-        let bytes: i64 = objects.contents().iter().filter_map(|o| o.size()).sum();
-        let exact = !objects.is_truncated().unwrap_or(false);
-        let objects_json = if exact {
-            json!({"count": count, "total_bytes": bytes, "exact": true})
-        } else {
-            json!({"count_at_least": count, "first_page_bytes": bytes, "exact": false,
-                   "note": "more than one listing page; the count is a lower bound"})
+        let mut unreadable = Vec::new();
+        let mut part = |name: &'static str, r: Result<Value, ToolError>| match r {
+            Ok(v) => v,
+            Err(e) => {
+                unreadable.push(name);
+                json!({ "error": e.to_json() })
+            }
         };
-        let size_text = if exact {
-            format!("{count} object(s), {}", human_bytes(bytes.max(0) as u64))
-        } else {
-            format!("more than {count} objects")
-        };
-        let public_text = if exposure.public {
-            format!("PUBLIC ({})", exposure.reasons.join("; "))
-        } else {
-            "not public".to_string()
-        };
-        let lifecycle_json = match &lifecycle {
-            Some(rules) => json!({"rules": rules.len(),
-                "rule_ids": rules.iter().map(|r| r["id"].clone()).collect::<Vec<_>>()}),
-            None => json!("none"),
-        };
-        let summary = format!(
-            "{bucket} is in {region}: versioning {}, encryption {}, {public_text}, {size_text}.",
-            versioning_state.to_lowercase(),
-            encryption
-                .as_ref()
-                .and_then(|e| e["algorithm"].as_str())
-                .unwrap_or("none"),
-        );
-        Ok(Output::new(
-            summary,
-            json!({
-                "bucket": bucket,
-                "region": region,
-                "versioning": versioning_state,
-                "mfa_delete": versioning.mfa_delete().map(|m| m.as_str()),
-                "encryption": encryption.unwrap_or_else(|| json!("none")),
-                "public_access_block": exposure.block.clone().unwrap_or_else(|| json!("none")),
-                "policy": {
-                    "present": exposure.has_policy,
-                    "public": exposure.policy_public,
-                },
-                "public": exposure.public,
-                "public_reasons": exposure.reasons,
-                "lifecycle": lifecycle_json,
-                "tags": tags,
-                "objects": objects_json,
+        let versioning = part(
+            "versioning",
+            versioning.map_err(s3_error).map(|v| {
+                json!({
+                    "status": v.status().map(|s| s.as_str()).unwrap_or("Disabled"),
+                    "mfa_delete": v.mfa_delete().map(|m| m.as_str()),
+                })
             }),
-        ))
+        );
+        let encryption = part(
+            "encryption",
+            encryption.map(|e| e.unwrap_or_else(|| json!("none"))),
+        );
+        let lifecycle = part(
+            "lifecycle",
+            lifecycle.map(|rules| match rules {
+                Some(rules) => json!({"rules": rules.len(),
+                    "rule_ids": rules.iter().map(|r| r["id"].clone()).collect::<Vec<_>>()}),
+                None => json!("none"),
+            }),
+        );
+        let tags = part("tags", tags);
+        let objects = part(
+            "objects",
+            objects.map_err(s3_error).map(|o| {
+                let count = o.contents().len();
+                let bytes: i64 = o.contents().iter().filter_map(|x| x.size()).sum();
+                if o.is_truncated().unwrap_or(false) {
+                    json!({"count_at_least": count, "first_page_bytes": bytes, "exact": false,
+                           "note": "more than one listing page; the count is a lower bound"})
+                } else {
+                    json!({"count": count, "total_bytes": bytes, "exact": true})
+                }
+            }),
+        );
+        let exposure = part(
+            "public access",
+            exposure.map(|e| {
+                json!({
+                    "public_access_block": e.block.clone().unwrap_or_else(|| json!("none")),
+                    "policy": {"present": e.has_policy, "public": e.policy_public},
+                    "public": e.public,
+                    "public_reasons": e.reasons,
+                    "blocked_public_grants": e.blocked,
+                })
+            }),
+        );
+
+        let mut facts = vec![format!("{bucket} is in {region}")];
+        if let Some(v) = versioning["status"].as_str() {
+            facts.push(format!("versioning {}", v.to_lowercase()));
+        }
+        match &encryption {
+            Value::String(none) => facts.push(format!("encryption {none}")),
+            e => {
+                if let Some(a) = e["algorithm"].as_str() {
+                    facts.push(format!("encryption {a}"));
+                }
+            }
+        }
+        match exposure["public"].as_bool() {
+            Some(true) => facts.push(format!(
+                "PUBLIC ({})",
+                exposure["public_reasons"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+            Some(false) => facts.push("not public".into()),
+            None => {}
+        }
+        if objects["exact"] == json!(true) {
+            let bytes = objects["total_bytes"].as_i64().unwrap_or(0).max(0) as u64;
+            facts.push(format!(
+                "{} object(s), {}",
+                objects["count"],
+                human_bytes(bytes)
+            ));
+        } else if let Some(n) = objects["count_at_least"].as_u64() {
+            facts.push(format!("more than {n} objects"));
+        }
+        let mut summary = format!("{}.", facts.join(", "));
+        if !unreadable.is_empty() {
+            summary.push_str(&format!(" Could not read: {}.", unreadable.join(", ")));
+        }
+        let mut data = json!({
+            "bucket": bucket,
+            "region": region,
+            "versioning": versioning,
+            "encryption": encryption,
+            "lifecycle": lifecycle,
+            "tags": tags,
+            "objects": objects,
+        });
+        for key in ["public_access_block", "policy", "public", "public_reasons"] {
+            data[key] = exposure.get(key).cloned().unwrap_or(Value::Null);
+        }
+        if let Some(err) = exposure.get("error") {
+            data["public_access_error"] = err.clone();
+        }
+        Ok(Output::new(summary, data))
     }
 
     /// Creates the bucket where the client is (us-east-1 takes no LocationConstraint), with
@@ -196,6 +246,26 @@ impl S3<'_> {
             )
         })?;
         let bucket = i.bucket.as_str();
+        // In us-east-1 S3 answers 200 to CreateBucket for a bucket you already own (and resets
+        // its ACLs); the settings below would then silently rewrite an existing bucket. Refuse
+        // an existing bucket everywhere instead.
+        if let Ok(existing) = self.client.head_bucket().bucket(bucket).send().await {
+            let at = existing
+                .bucket_region()
+                .map(|r| format!(" in {r}"))
+                .unwrap_or_default();
+            return Err(ToolError::Aws {
+                code: "BucketAlreadyOwnedByYou".into(),
+                message: format!(
+                    "bucket {bucket} already exists{at} and you own it; nothing was changed"
+                ),
+                hint: Some(
+                    "you already own a bucket with this name; use it (get_bucket_info shows its \
+                     settings) or pick another name"
+                        .into(),
+                ),
+            });
+        }
         let mut req = self
             .client
             .create_bucket()

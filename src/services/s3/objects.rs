@@ -271,14 +271,15 @@ impl S3<'_> {
     /// 1,000 at a time until none is left or the time budget runs out).
     pub async fn delete_objects(&self, i: DeleteObjectsInput) -> Result<Output, ToolError> {
         let bucket = i.bucket.as_str();
-        let versioning = self
+        // Only for the note on delete markers: when versioning cannot be read, no note.
+        let versioned = self
             .client
             .get_bucket_versioning()
             .bucket(bucket)
             .send()
             .await
-            .map_err(s3_error)?;
-        let versioned = versioning.status().is_some();
+            .ok()
+            .map(|v| v.status().is_some());
         let (deleted, finished, scope) = match (&i.keys, &i.prefix) {
             (Some(keys), _) => {
                 let ids = keys
@@ -327,7 +328,7 @@ impl S3<'_> {
         if !finished {
             summary.push_str(" Not finished (time budget reached): call again to go on.");
         }
-        if versioned {
+        if versioned == Some(true) {
             summary.push_str(
                 " The bucket is versioned: S3 added delete markers and kept the earlier \
                  versions, which can be restored (and are still billed).",
