@@ -15,26 +15,26 @@ use serde_json::{Value, json};
 
 use crate::harness::{Moto, call, confirmed_call, confirmed_on, err_on, moto, ok_on};
 
-const S3: &str = "aws_s3";
+pub(crate) const S3: &str = "aws_s3";
 
-async fn ok(d: &Dispatcher, args: Value) -> Value {
+pub(crate) async fn ok(d: &Dispatcher, args: Value) -> Value {
     ok_on(d, S3, args).await
 }
 
-async fn err(d: &Dispatcher, args: Value) -> Value {
+pub(crate) async fn err(d: &Dispatcher, args: Value) -> Value {
     err_on(d, S3, args).await
 }
 
-async fn confirmed(d: &Dispatcher, args: Value) -> Value {
+pub(crate) async fn confirmed(d: &Dispatcher, args: Value) -> Value {
     confirmed_on(d, S3, args).await
 }
 
 /// A bucket made straight through the SDK in us-east-1.
-async fn bucket(m: &Moto, name: &str) {
+pub(crate) async fn bucket(m: &Moto, name: &str) {
     m.s3().create_bucket().bucket(name).send().await.unwrap();
 }
 
-async fn put(m: &Moto, bucket: &str, key: &str, body: &[u8], content_type: &str) {
+pub(crate) async fn put(m: &Moto, bucket: &str, key: &str, body: &[u8], content_type: &str) {
     m.s3()
         .put_object()
         .bucket(bucket)
@@ -46,7 +46,7 @@ async fn put(m: &Moto, bucket: &str, key: &str, body: &[u8], content_type: &str)
         .unwrap();
 }
 
-async fn exists(m: &Moto, bucket: &str) -> bool {
+pub(crate) async fn exists(m: &Moto, bucket: &str) -> bool {
     m.s3().head_bucket().bucket(bucket).send().await.is_ok()
 }
 
@@ -258,6 +258,19 @@ async fn force_delete_empties_a_versioned_bucket() {
     assert_eq!(done["data"]["emptied"]["object_versions"], 6);
     assert_eq!(done["data"]["emptied"]["delete_markers"], 1);
     assert!(!exists(&m, "versioned").await, "the bucket is gone");
+
+    // An unversioned bucket is emptied too (its objects list with version "null").
+    bucket(&m, "plain-full").await;
+    for i in 0..30 {
+        put(&m, "plain-full", &format!("k{i}"), b"x", "text/plain").await;
+    }
+    let done = confirmed(
+        &d,
+        json!({"action": "delete_bucket", "bucket": "plain-full", "force": true}),
+    )
+    .await;
+    assert_eq!(done["data"]["emptied"]["object_versions"], 30, "{done}");
+    assert!(!exists(&m, "plain-full").await);
 
     // An empty bucket goes without force.
     bucket(&m, "empty-one").await;
@@ -958,176 +971,6 @@ async fn public_policies_are_flagged_and_found() {
     .await;
     assert_eq!(found["data"]["scanned"], 2);
     assert!(found["next_token"].is_string(), "{found}");
-}
-
-#[tokio::test]
-async fn cloudfront_distribution_in_front_of_a_bucket() {
-    let m = moto().await;
-    let d = m.dispatcher();
-    ok(&d, json!({"action": "create_bucket", "bucket": "assets"})).await;
-
-    let created = ok(
-        &d,
-        json!({"action": "create_distribution", "bucket": "assets",
-               "default_root_object": "home.html", "price_class": "PriceClass_200"}),
-    )
-    .await;
-    let id = created["data"]["distribution_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let arn = created["data"]["arn"].as_str().unwrap().to_string();
-    let oac = created["data"]["origin_access_control_id"]
-        .as_str()
-        .unwrap();
-
-    let cf = m.cloudfront();
-    let held = cf.get_distribution().id(&id).send().await.unwrap();
-    let config = held.distribution().unwrap().distribution_config().unwrap();
-    assert!(config.enabled());
-    assert_eq!(config.default_root_object(), Some("home.html"));
-    assert_eq!(
-        config.price_class().map(|p| p.as_str()),
-        Some("PriceClass_200")
-    );
-    let origin = &config.origins().unwrap().items()[0];
-    assert_eq!(origin.domain_name(), "assets.s3.us-east-1.amazonaws.com");
-    let oacs = cf.list_origin_access_controls().send().await.unwrap();
-    let listed = oacs.origin_access_control_list().unwrap().items();
-    assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].id(), oac);
-    assert_eq!(listed[0].name(), "assets-oac");
-
-    // Only this distribution may read the bucket, which stays private.
-    let policy: Value = serde_json::from_str(
-        m.s3()
-            .get_bucket_policy()
-            .bucket("assets")
-            .send()
-            .await
-            .unwrap()
-            .policy()
-            .unwrap(),
-    )
-    .unwrap();
-    let statement = &policy["Statement"][0];
-    assert_eq!(
-        statement["Principal"],
-        json!({"Service": "cloudfront.amazonaws.com"})
-    );
-    assert_eq!(
-        statement["Condition"]["StringEquals"]["AWS:SourceArn"],
-        json!(arn)
-    );
-    assert_eq!(statement["Resource"], "arn:aws:s3:::assets/*");
-    let info = ok(&d, json!({"action": "get_bucket_info", "bucket": "assets"})).await;
-    assert_eq!(info["data"]["public"], json!(false), "{info}");
-
-    // A second distribution for the bucket reuses the origin access control.
-    let again = ok(
-        &d,
-        json!({"action": "create_distribution", "bucket": "assets"}),
-    )
-    .await;
-    assert_eq!(again["data"]["origin_access_control_id"], json!(oac));
-    let second = again["data"]["distribution_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let policy = ok(
-        &d,
-        json!({"action": "get_bucket_policy", "bucket": "assets"}),
-    )
-    .await;
-    assert_eq!(
-        policy["data"]["policy"]["Statement"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
-
-    let listed = ok(&d, json!({"action": "list_distributions"})).await;
-    assert_eq!(listed["data"]["distributions"].as_array().unwrap().len(), 2);
-    let shown = ok(
-        &d,
-        json!({"action": "get_distribution", "distribution_id": id}),
-    )
-    .await;
-    assert_eq!(shown["data"]["enabled"], json!(true));
-    assert_eq!(shown["data"]["default_root_object"], "home.html");
-
-    let inv = ok(
-        &d,
-        json!({"action": "create_invalidation", "distribution_id": id,
-               "paths": ["/home.html", "/img/*"]}),
-    )
-    .await;
-    let inv_id = inv["data"]["invalidation_id"].as_str().unwrap();
-    let held = cf
-        .get_invalidation()
-        .distribution_id(&id)
-        .id(inv_id)
-        .send()
-        .await
-        .unwrap();
-    let paths = held
-        .invalidation()
-        .unwrap()
-        .invalidation_batch()
-        .unwrap()
-        .paths()
-        .unwrap()
-        .items()
-        .to_vec();
-    assert_eq!(paths, vec!["/home.html", "/img/*"]);
-    let e = err(
-        &d,
-        json!({"action": "create_invalidation", "distribution_id": id, "paths": ["img/*"]}),
-    )
-    .await;
-    assert!(e["message"].as_str().unwrap().contains("start with"), "{e}");
-
-    // AWS deletes only disabled distributions: an enabled one is refused with the way out.
-    let e = confirmed_call(
-        &d,
-        S3,
-        json!({"action": "delete_distribution", "distribution_id": id}),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(e["code"], "DistributionNotDisabled", "{e}");
-    assert!(
-        e["message"]
-            .as_str()
-            .unwrap()
-            .contains("disable_distribution"),
-        "{e}"
-    );
-    assert!(cf.get_distribution().id(&id).send().await.is_ok());
-
-    let disabled = confirmed(
-        &d,
-        json!({"action": "disable_distribution", "distribution_id": id}),
-    )
-    .await;
-    assert_eq!(disabled["data"]["changed"], json!(true), "{disabled}");
-    let held = cf.get_distribution_config().id(&id).send().await.unwrap();
-    assert!(!held.distribution_config().unwrap().enabled());
-    let deleted = confirmed(
-        &d,
-        json!({"action": "delete_distribution", "distribution_id": id}),
-    )
-    .await;
-    assert_eq!(deleted["data"]["deleted"], json!(true), "{deleted}");
-    assert!(cf.get_distribution().id(&id).send().await.is_err(), "gone");
-    let e = err(
-        &d,
-        json!({"action": "get_distribution", "distribution_id": id}),
-    )
-    .await;
-    assert_eq!(e["code"], "NoSuchDistribution", "{e}");
-    assert!(cf.get_distribution().id(&second).send().await.is_ok());
 }
 
 #[tokio::test]

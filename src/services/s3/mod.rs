@@ -33,8 +33,9 @@ pub const MAX_PRESIGN_SECONDS: u64 = 7 * 24 * 3600;
 /// Most paths in one invalidation (CloudFront allows 3,000; one call stays reviewable).
 pub const MAX_INVALIDATION_PATHS: usize = 1000;
 /// How long `delete_bucket` with force and `delete_objects` by prefix keep deleting before
-/// they report progress and ask to be called again.
-pub const DELETE_BUDGET: Duration = Duration::from_secs(240);
+/// they report progress and ask to be called again: under the request timeout of common MCP
+/// clients, and enough for tens of thousands of objects (1,000 per DeleteObjects call).
+pub const DELETE_BUDGET: Duration = Duration::from_secs(50);
 
 /// An S3 client for one call.
 pub struct S3<'a> {
@@ -109,8 +110,7 @@ where
             "PermanentRedirect"
                 | "AuthorizationHeaderMalformed"
                 | "IllegalLocationConstraintException"
-                | "301"
-                | "400"
+                | "Unknown"
         )
     {
         if message.is_empty() {
