@@ -128,17 +128,24 @@ impl S3Request {
         use S3Request::*;
         let fail = |msg: String| Err(ToolError::invalid(msg));
         if let Some(bucket) = self.bucket() {
-            check_bucket_name(bucket)?;
+            check_bucket_ref(bucket)?;
+        }
+        if let Some(key) = self.key() {
+            check_key(key)?;
         }
         match self {
-            CreateBucket(i) => check_kms(i.encryption, &i.kms_key_id),
+            CreateBucket(i) => {
+                check_new_bucket_name(&i.bucket)?;
+                check_kms(i.encryption, &i.kms_key_id)
+            }
             PutObject(i) if i.body.len() > MAX_PUT_BYTES => fail(format!(
                 "body is {} bytes; put_object takes text up to {MAX_PUT_BYTES} bytes",
                 i.body.len()
             )),
             PutObject(i) => check_kms(i.encryption, &i.kms_key_id),
             CopyObject(i) => {
-                check_bucket_name(&i.source_bucket)?;
+                check_bucket_ref(&i.source_bucket)?;
+                check_key(&i.source_key)?;
                 if i.source_bucket == i.bucket
                     && i.source_key == i.key
                     && i.storage_class.is_none()
@@ -217,6 +224,19 @@ impl S3Request {
                 fail("default_root_object is a key without a leading \"/\", e.g. index.html".into())
             }
             _ => Ok(()),
+        }
+    }
+
+    /// The object key the call names, if any (the destination for copy_object).
+    fn key(&self) -> Option<&str> {
+        use S3Request::*;
+        match self {
+            GetObject(ObjectInput { key, .. })
+            | HeadObject(ObjectInput { key, .. })
+            | PutObject(PutObjectInput { key, .. })
+            | CopyObject(CopyObjectInput { key, .. })
+            | PresignUrl(PresignUrlInput { key, .. }) => Some(key),
+            _ => None,
         }
     }
 
@@ -393,8 +413,35 @@ impl Prepared for S3Request {
     }
 }
 
+/// A bucket named by an existing-bucket action: a name, not a URL or a path. Buckets made
+/// before 2018 in us-east-1 may have capitals, underscores and up to 255 characters, so only
+/// create_bucket applies today's rules.
+fn check_bucket_ref(name: &str) -> Result<(), ToolError> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if ok {
+        return Ok(());
+    }
+    Err(ToolError::invalid(format!(
+        "bucket '{name}' is not a bucket name; give the name alone, e.g. my-bucket (not s3://... \
+         or a path: keys go in key or prefix)"
+    )))
+}
+
+fn check_key(key: &str) -> Result<(), ToolError> {
+    if key.is_empty() || key.len() > 1024 {
+        return Err(ToolError::invalid(
+            "key must be 1 to 1024 bytes, e.g. reports/2024/summary.csv",
+        ));
+    }
+    Ok(())
+}
+
 /// S3's bucket naming rules (general purpose buckets), so a bad name fails before AWS is called.
-fn check_bucket_name(name: &str) -> Result<(), ToolError> {
+fn check_new_bucket_name(name: &str) -> Result<(), ToolError> {
     let bad = |why: &str| {
         Err(ToolError::invalid(format!(
             "bucket name '{name}' is not valid: {why}"

@@ -141,6 +141,32 @@ async fn buckets_are_created_private_and_encrypted_in_their_region() {
     let e = err(&d, json!({"action": "create_bucket", "bucket": "Bad_Name"})).await;
     assert_eq!(e["error"], "invalid_input");
     assert!(e["message"].as_str().unwrap().contains("lowercase"), "{e}");
+    // Existing buckets are named loosely (pre-2018 names may have capitals and underscores),
+    // but a URL or a path is caught before AWS is called.
+    let e = err(
+        &d,
+        json!({"action": "list_objects", "bucket": "s3://logs-us/x"}),
+    )
+    .await;
+    assert!(
+        e["message"].as_str().unwrap().contains("not a bucket name"),
+        "{e}"
+    );
+    let e = err(
+        &d,
+        json!({"action": "get_bucket_info", "bucket": "Legacy_Bucket"}),
+    )
+    .await;
+    assert_eq!(e["code"], "NoSuchBucket", "{e}");
+    let e = err(
+        &d,
+        json!({"action": "get_object", "bucket": "logs-us", "key": ""}),
+    )
+    .await;
+    assert!(
+        e["message"].as_str().unwrap().contains("key must be"),
+        "{e}"
+    );
 
     let listed = ok(&d, json!({"action": "list_buckets"})).await;
     let buckets = listed["data"]["buckets"].as_array().unwrap();
@@ -1146,4 +1172,48 @@ fn http(method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> (
         payload = decoded;
     }
     (status, payload)
+}
+
+#[tokio::test]
+async fn the_binary_uses_path_style_under_an_s3_endpoint_variable() {
+    // The way users point the server at an emulator: only AWS_ENDPOINT_URL_S3 is set, and the
+    // S3 client must still address buckets path-style.
+    let m = moto().await;
+    let binary = env!("CARGO_BIN_EXE_espada-aws");
+    let url = m.url.clone();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut server = crate::harness::StdioServer::spawn(
+            binary,
+            &[
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+                ("AWS_CONFIG_FILE", "/nonexistent/config"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+                ("AWS_REGION", "eu-west-1"),
+                ("AWS_ENDPOINT_URL_S3", &url),
+            ],
+        );
+        server.initialize();
+        server.request(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": {"name": "aws_s3",
+                       "arguments": {"action": "create_bucket", "bucket": "via-env"}}}))
+    })
+    .await
+    .unwrap();
+    assert!(
+        line.contains("Created bucket via-env in eu-west-1"),
+        "{line}"
+    );
+    let loc = m
+        .s3_in("eu-west-1")
+        .get_bucket_location()
+        .bucket("via-env")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        loc.location_constraint().map(|c| c.as_str()),
+        Some("eu-west-1")
+    );
 }

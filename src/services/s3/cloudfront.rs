@@ -87,7 +87,7 @@ impl CloudFront<'_> {
         let origin_id = format!("s3-{bucket}");
         let origin = Origin::builder()
             .id(&origin_id)
-            .domain_name(format!("{bucket}.s3.{region}.amazonaws.com"))
+            .domain_name(format!("{bucket}.s3.{region}.{}", dns_suffix(&region)))
             // An OAC origin keeps an empty origin access identity.
             .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
             .origin_access_control_id(&oac_id)
@@ -444,6 +444,14 @@ fn caller_reference(kind: &str) -> String {
         .map(|d| d.as_nanos())
         .unwrap_or_default();
     format!("espada-{kind}-{nanos}-{}", u64::from_le_bytes(bytes))
+}
+
+/// The S3 endpoint domain of a region's partition.
+fn dns_suffix(region: &str) -> &'static str {
+    match partition(region) {
+        "aws-cn" => "amazonaws.com.cn",
+        _ => "amazonaws.com",
+    }
 }
 
 fn no_distribution(id: &str) -> ToolError {
