@@ -317,7 +317,7 @@ async fn a_2500_object_listing_pages_to_completion() {
     let keys: Vec<String> = (0..2500)
         .map(|i| format!("data/{:02}/{i:05}.txt", i % 7))
         .collect();
-    for chunk in keys.chunks(125) {
+    for chunk in keys.chunks(50) {
         let (s3, chunk) = (m.s3(), chunk.to_vec());
         set.spawn(async move {
             for k in chunk {
