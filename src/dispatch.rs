@@ -362,7 +362,7 @@ impl Dispatcher {
                         "dry_run": true,
                         "would_succeed": null,
                         "plan": {"tool": tool.name, "action": spec.name, "effect": spec.description,
-                                 "targets": targets, "arguments": args},
+                                 "targets": targets, "arguments": args, "risk_flags": flags},
                     },
                 })
             };

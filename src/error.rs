@@ -251,6 +251,54 @@ fn hint_for(code: &str) -> Option<&'static str> {
         "InvalidTarget" => {
             "the target is not in the target group's VPC or not running; check the ids and ports"
         }
+        "NoSuchBucket" => "check the bucket name with aws_s3 list_buckets (names are exact)",
+        "BucketNotEmpty" => {
+            "the bucket still holds objects, versions or delete markers; delete_bucket with \
+             force: true deletes them all first, or remove them with delete_objects"
+        }
+        "BucketAlreadyOwnedByYou" => "you already own a bucket with this name; use it",
+        "BucketAlreadyExists" => {
+            "bucket names are global and another account has this one; pick another name"
+        }
+        "InvalidBucketName" => "bucket names are 3-63 lowercase letters, digits, dots and hyphens",
+        "TooManyBuckets" => {
+            "the account's bucket quota is reached; delete unused buckets or \
+             request a quota increase"
+        }
+        "IllegalLocationConstraintException"
+        | "PermanentRedirect"
+        | "AuthorizationHeaderMalformed" => {
+            "the bucket is in another region; repeat the call with its region (list_buckets \
+             shows it)"
+        }
+        "NoSuchKey" | "NotFound" => {
+            "check the key with aws_s3 list_objects; keys are case-sensitive"
+        }
+        "NoSuchVersion" => "check the version id; list the bucket's versions in the console or CLI",
+        "InvalidObjectState" => "the object is archived (GLACIER / DEEP_ARCHIVE); restore it first",
+        "NoSuchBucketPolicy" => "the bucket has no policy; put_bucket_policy sets one",
+        "MalformedPolicy" => {
+            "fix the policy JSON (Version, Statement with Effect, Principal, Action, Resource) and \
+             call again"
+        }
+        "NoSuchLifecycleConfiguration" => {
+            "the bucket has no lifecycle rules; set_lifecycle adds them"
+        }
+        "NoSuchDistribution" => "check the id with aws_s3 list_distributions",
+        "DistributionNotDisabled" => {
+            "disable it with disable_distribution, wait until get_distribution shows Deployed, \
+             then delete it"
+        }
+        "PreconditionFailed" | "InvalidIfMatchVersion" => {
+            "the distribution changed meanwhile; call again (its current ETag is read each time)"
+        }
+        "TooManyInvalidationsInProgress" => {
+            "wait for running invalidations to finish, or invalidate fewer paths (a wildcard such \
+             as /* counts as one)"
+        }
+        "TooManyDistributions" | "TooManyOriginAccessControls" => {
+            "the account's CloudFront quota is reached; delete unused ones or request an increase"
+        }
         _ => return None,
     })
 }

@@ -15,7 +15,8 @@
 //! - [`guardrails`]: read-only mode and confirmation tokens for destructive actions.
 //! - [`tools`]: one file per tool: its action enum, per-action input structs, and a dispatch to
 //!   services. Tools hold no AWS logic.
-//! - [`services`]: one file per AWS service; the only code that calls `aws-sdk-*`.
+//! - [`services`]: one module per AWS service (a folder once it grows: `ec2/`, `s3/`); the only
+//!   code that calls `aws-sdk-*`.
 //! - [`aws`]: the lazy client pool (per credentials context and region), retry and timeouts,
 //!   and page handling.
 //! - [`cidr`]: CIDR parsing and the subnet-fit checks network calls run before any AWS call.

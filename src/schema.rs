@@ -85,7 +85,7 @@ pub fn tool_schema(actions: &[ActionSpec], read_only: bool) -> Value {
     if any_mutating {
         props.insert(
             "dry_run".into(),
-            json!({"type": "boolean", "description": "Ask AWS whether the call would succeed without changing anything"}),
+            json!({"type": "boolean", "description": "Change nothing: AWS checks the call where it has a dry-run mode (EC2), else the plan is returned"}),
         );
         props.insert(
             "confirm_token".into(),

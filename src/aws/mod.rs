@@ -12,6 +12,7 @@ use std::{
 };
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_types::service_config::ServiceConfigKey;
 use tokio::sync::OnceCell;
 
 use crate::settings::Settings;
@@ -118,6 +119,22 @@ impl AwsPool {
         .await
     }
 
+    /// An S3 client. With an endpoint override in effect (DESIGN §4: `Settings::endpoint_url`,
+    /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3` or a profile's `endpoint_url`) it addresses
+    /// buckets path-style, since emulators and proxies do not resolve `bucket.host` names.
+    pub async fn s3(&self, region: Option<&str>) -> aws_sdk_s3::Client {
+        self.client(&self.key(region), |conf| {
+            aws_sdk_s3::Client::from_conf(s3_config(conf))
+        })
+        .await
+    }
+
+    /// A CloudFront client. CloudFront is global: every region resolves to its one endpoint.
+    pub async fn cloudfront(&self, region: Option<&str>) -> aws_sdk_cloudfront::Client {
+        self.client(&self.key(region), aws_sdk_cloudfront::Client::new)
+            .await
+    }
+
     async fn load(&self, key: &ContextKey) -> SdkConfig {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(self.max_attempts))
@@ -140,4 +157,34 @@ impl AwsPool {
         tracing::debug!(profile = ?key.profile, region = ?key.region, "loading AWS config");
         loader.load().await
     }
+}
+
+/// The S3 client config for an SDK config: path-style addressing whenever an endpoint override
+/// is in effect, the SDK's default (virtual-hosted) otherwise.
+pub fn s3_config(conf: &SdkConfig) -> aws_sdk_s3::Config {
+    let mut builder = aws_sdk_s3::config::Builder::from(conf);
+    if s3_endpoint_overridden(conf) {
+        builder = builder.force_path_style(true);
+    }
+    builder.build()
+}
+
+/// Whether S3 requests go to an overridden endpoint: one set in code or by `AWS_ENDPOINT_URL`
+/// (both land in `endpoint_url()`), or the S3-specific `AWS_ENDPOINT_URL_S3` / profile
+/// `services` setting, looked up the way the S3 client itself does.
+fn s3_endpoint_overridden(conf: &SdkConfig) -> bool {
+    if conf.endpoint_url().is_some() {
+        return true;
+    }
+    let Ok(key) = ServiceConfigKey::builder()
+        .service_id("S3")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+    else {
+        return false;
+    };
+    conf.service_config()
+        .and_then(|sc| sc.load_config(key))
+        .is_some_and(|url| !url.is_empty())
 }

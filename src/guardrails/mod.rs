@@ -590,6 +590,7 @@ fn confirmation_answer(call: &CallFacts<'_>, eval: &Evaluation, token: &str, ttl
             "arguments": call.args,
             "environment": eval.environment,
             "risk": eval.risk,
+            "risk_flags": call.flags,
         },
         "confirm_token": token,
         "expires_in_seconds": ttl,

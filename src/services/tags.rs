@@ -20,5 +20,19 @@ pub async fn lookup(
     if !ec2_ids.is_empty() {
         out.extend(super::ec2::resource_tags(&aws.ec2(region).await, &ec2_ids).await?);
     }
+    let buckets: Vec<&str> = targets
+        .iter()
+        .filter(|t| t.service == "s3" && t.kind == "bucket")
+        .map(|t| t.id.as_str())
+        .collect();
+    if !buckets.is_empty() {
+        let s3 = aws.s3(region).await;
+        for bucket in buckets {
+            out.insert(
+                bucket.to_string(),
+                super::s3::bucket_tags(&s3, bucket).await,
+            );
+        }
+    }
     Ok(out)
 }

@@ -3,11 +3,12 @@
 pub mod ec2;
 pub mod guardrails;
 pub mod network;
+pub mod s3;
 
 use crate::registry::ToolDef;
 
 /// Every tool the server can register, in the order clients list them.
-pub static ALL: &[&ToolDef] = &[&ec2::TOOL, &network::TOOL, &guardrails::TOOL];
+pub static ALL: &[&ToolDef] = &[&ec2::TOOL, &network::TOOL, &s3::TOOL, &guardrails::TOOL];
 
 /// Checks `--toolsets` names against the registry, so a typo does not silently register nothing.
 pub fn check_toolsets(names: &[String]) -> Result<(), String> {

@@ -545,7 +545,7 @@ async fn every_destructive_action_is_gated() {
                 args.insert(field.into(), value);
             }
             // Actions whose cross-field rules need one of two optional fields.
-            for either in ["key_name", "launch_template_id"] {
+            for either in ["key_name", "launch_template_id", "prefix"] {
                 if schema["properties"].get(either).is_some() && !args.contains_key(either) {
                     args.insert(either.into(), json!("x-gate-test"));
                 }
@@ -857,4 +857,49 @@ async fn guardrails_tool_actions() {
     let cfg = guard(&d, json!({"action": "get_config"})).await.unwrap();
     assert_eq!(cfg["data"]["protections"]["production"]["min_approvers"], 2);
     assert_eq!(cfg["data"]["time_zone"], "UTC");
+}
+
+#[tokio::test]
+async fn bucket_tags_set_the_environment() {
+    let m = moto().await;
+    let d = m.dispatcher();
+    let s3 = m.s3();
+    s3.create_bucket()
+        .bucket("prod-assets")
+        .send()
+        .await
+        .unwrap();
+    let tag = aws_sdk_s3::types::Tag::builder()
+        .key("Environment")
+        .value("Production")
+        .build()
+        .unwrap();
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(tag)
+        .build()
+        .unwrap();
+    s3.put_bucket_tagging()
+        .bucket("prod-assets")
+        .tagging(tagging)
+        .send()
+        .await
+        .unwrap();
+    let e = call(
+        &d,
+        "aws_s3",
+        json!({"action": "delete_bucket", "bucket": "prod-assets"}),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("production changes need a change request"),
+        "{e}"
+    );
+    assert!(
+        s3.head_bucket().bucket("prod-assets").send().await.is_ok(),
+        "the bucket is still there"
+    );
 }

@@ -301,6 +301,33 @@ impl Moto {
         v["CertificateArn"].as_str().unwrap().to_string()
     }
 
+    /// A plain S3 client with path-style addressing (moto serves no bucket host names).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        self.s3_in(REGION)
+    }
+
+    pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(&self.url)
+            .force_path_style(true)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// A plain CloudFront client.
+    pub fn cloudfront(&self) -> aws_sdk_cloudfront::Client {
+        let conf = aws_sdk_cloudfront::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .build();
+        aws_sdk_cloudfront::Client::from_conf(conf)
+    }
+
     pub async fn state_of(&self, id: &str) -> String {
         let r = self
             .ec2()
@@ -447,6 +474,8 @@ impl StdioServer {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
+        // A fresh guardrails state file unless the caller names one.
+        cmd.env("ESPADA_STATE", temp_state());
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -1,6 +1,7 @@
 //! The one integration-test binary (DESIGN §6): every module shares one moto server.
 
 mod approvals;
+mod cloudfront;
 mod e2e;
 mod ec2;
 mod guardrails;
@@ -9,6 +10,8 @@ mod mcp;
 mod mocked;
 mod network;
 mod perf;
+mod s3;
+mod s3_mocked;
 mod scaling;
 mod schemas;
 mod startup;

@@ -1,0 +1,477 @@
+//! CloudFront distributions in front of S3 buckets: list, create (with an origin access control
+//! and a bucket policy that lets only that distribution read), show, invalidate, disable,
+//! delete.
+
+use aws_sdk_cloudfront::{
+    Client,
+    types::{
+        AllowedMethods, CachedMethods, DefaultCacheBehavior, Distribution, DistributionConfig,
+        InvalidationBatch, Method, Origin, OriginAccessControlConfig,
+        OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
+        OriginAccessControlSigningProtocols, Origins, Paths, PriceClass as SdkPriceClass,
+        S3OriginConfig, ViewerProtocolPolicy,
+    },
+};
+use serde_json::{Value, json};
+
+use super::{S3, partition, time};
+use crate::{
+    aws::paging::PageRequest,
+    error::ToolError,
+    output::Output,
+    tools::s3::{CreateDistributionInput, PageInput, PriceClass},
+};
+
+/// AWS's managed "CachingOptimized" cache policy, the recommended default for S3 origins.
+pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+
+/// CloudFront calls for one tool call; S3 for the bucket side of create_distribution.
+pub struct CloudFront<'a> {
+    pub client: &'a Client,
+    pub s3: &'a S3<'a>,
+}
+
+impl CloudFront<'_> {
+    pub async fn list_distributions(&self, i: PageInput) -> Result<Output, ToolError> {
+        let page = PageRequest::new(i.max_results, i.next_token.as_deref())?;
+        let resp = self
+            .client
+            .list_distributions()
+            .max_items(page.aws_page_size(1, 1000))
+            .set_marker(page.aws_token.clone())
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        let list = resp.distribution_list();
+        let all: Vec<Value> = list
+            .map(|l| l.items())
+            .unwrap_or_default()
+            .iter()
+            .map(|d| {
+                json!({
+                    "distribution_id": d.id(),
+                    "domain_name": d.domain_name(),
+                    "status": d.status(),
+                    "enabled": d.enabled(),
+                    "origins": d.origins().map(|o| o.items().iter().map(|x| x.domain_name()).collect::<Vec<_>>()),
+                    "aliases": d.aliases().map(|a| a.items()),
+                    "price_class": d.price_class().as_str(),
+                    "comment": d.comment(),
+                    "last_modified": time(d.last_modified_time()),
+                })
+            })
+            .collect();
+        let aws_next = list
+            .filter(|l| l.is_truncated())
+            .and_then(|l| l.next_marker())
+            .map(str::to_string);
+        let (items, next) = page.finish(all, aws_next);
+        let enabled = items.iter().filter(|d| d["enabled"] == json!(true)).count();
+        Ok(Output::new(
+            format!("{} distribution(s), {enabled} enabled.", items.len()),
+            json!({ "distributions": items }),
+        )
+        .with_next_token(next))
+    }
+
+    /// Creates an origin access control (or reuses the one this tool made for the bucket), the
+    /// distribution with the bucket as its only origin, and then the bucket policy statement
+    /// that lets only this distribution read. The bucket stays private.
+    pub async fn create_distribution(
+        &self,
+        i: CreateDistributionInput,
+    ) -> Result<Output, ToolError> {
+        let bucket = i.bucket.as_str();
+        let region = self.s3.bucket_region(bucket).await?;
+        let oac_id = self.origin_access_control(bucket).await?;
+        let origin_id = format!("s3-{bucket}");
+        let origin = Origin::builder()
+            .id(&origin_id)
+            .domain_name(format!("{bucket}.s3.{region}.{}", dns_suffix(&region)))
+            // An OAC origin keeps an empty origin access identity.
+            .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+            .origin_access_control_id(&oac_id)
+            .build()
+            .map_err(build_error)?;
+        let methods = || vec![Method::Get, Method::Head];
+        let behavior = DefaultCacheBehavior::builder()
+            .target_origin_id(&origin_id)
+            .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+            .cache_policy_id(CACHING_OPTIMIZED)
+            .compress(true)
+            .allowed_methods(
+                AllowedMethods::builder()
+                    .quantity(2)
+                    .set_items(Some(methods()))
+                    .cached_methods(
+                        CachedMethods::builder()
+                            .quantity(2)
+                            .set_items(Some(methods()))
+                            .build()
+                            .map_err(build_error)?,
+                    )
+                    .build()
+                    .map_err(build_error)?,
+            )
+            .build()
+            .map_err(build_error)?;
+        let price_class = i.price_class.unwrap_or(PriceClass::PriceClass100);
+        let root = i
+            .default_root_object
+            .clone()
+            .unwrap_or_else(|| "index.html".into());
+        let config = DistributionConfig::builder()
+            .caller_reference(caller_reference("dist"))
+            .comment(
+                i.comment
+                    .clone()
+                    .unwrap_or_else(|| format!("{bucket} via espada-aws")),
+            )
+            .enabled(true)
+            .default_root_object(&root)
+            .price_class(SdkPriceClass::from(price_class.as_str()))
+            .origins(
+                Origins::builder()
+                    .quantity(1)
+                    .items(origin)
+                    .build()
+                    .map_err(build_error)?,
+            )
+            .default_cache_behavior(behavior)
+            .build()
+            .map_err(build_error)?;
+        let created = self
+            .client
+            .create_distribution()
+            .distribution_config(config)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        let Some(dist) = created.distribution() else {
+            return Err(ToolError::Transport {
+                message: "CloudFront created a distribution but did not describe it".into(),
+                hint: "find it with list_distributions".into(),
+            });
+        };
+        let policy = self
+            .s3
+            .allow_distribution(bucket, dist.id(), dist.arn(), partition(&region))
+            .await
+            .map_err(|e| match e {
+                ToolError::Aws {
+                    code,
+                    message,
+                    hint,
+                } => ToolError::Aws {
+                    code,
+                    message: format!(
+                        "distribution {} was created, but the policy of bucket {bucket} could \
+                         not be updated, so it cannot read the bucket yet: {message}",
+                        dist.id()
+                    ),
+                    hint: Some(format!(
+                        "allow it with put_bucket_policy (Principal cloudfront.amazonaws.com, \
+                         AWS:SourceArn {}){}",
+                        dist.arn(),
+                        hint.map(|h| format!("; {h}")).unwrap_or_default()
+                    )),
+                },
+                other => other,
+            })?;
+        let mut data = distribution_json(dist, created.e_tag());
+        data["origin_access_control_id"] = json!(oac_id);
+        data["bucket_policy"] = policy;
+        Ok(Output::new(
+            format!(
+                "Created distribution {} (https://{}) serving bucket {bucket} through origin \
+                 access control {oac_id}; the bucket policy now lets only this distribution \
+                 read it. Deployment takes a few minutes (status {}).",
+                dist.id(),
+                dist.domain_name(),
+                dist.status()
+            ),
+            data,
+        ))
+    }
+
+    pub async fn get_distribution(&self, id: &str) -> Result<Output, ToolError> {
+        let resp = self
+            .client
+            .get_distribution()
+            .id(id)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        let dist = resp.distribution().ok_or_else(|| no_distribution(id))?;
+        let data = distribution_json(dist, resp.e_tag());
+        Ok(Output::new(
+            format!(
+                "{id} ({}) is {} and {}.",
+                dist.domain_name(),
+                if data["enabled"] == json!(true) {
+                    "enabled"
+                } else {
+                    "disabled"
+                },
+                dist.status()
+            ),
+            data,
+        ))
+    }
+
+    pub async fn create_invalidation(
+        &self,
+        id: &str,
+        paths: Vec<String>,
+    ) -> Result<Output, ToolError> {
+        let n = paths.len();
+        let batch = InvalidationBatch::builder()
+            .paths(
+                Paths::builder()
+                    .quantity(n as i32)
+                    .set_items(Some(paths.clone()))
+                    .build()
+                    .map_err(build_error)?,
+            )
+            .caller_reference(caller_reference("inv"))
+            .build()
+            .map_err(build_error)?;
+        let resp = self
+            .client
+            .create_invalidation()
+            .distribution_id(id)
+            .invalidation_batch(batch)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        let inv = resp.invalidation();
+        Ok(Output::new(
+            format!(
+                "Invalidation {} of {n} path(s) on {id} is {}.",
+                inv.map(|x| x.id()).unwrap_or("?"),
+                inv.map(|x| x.status()).unwrap_or("submitted")
+            ),
+            json!({
+                "distribution_id": id,
+                "invalidation_id": inv.map(|x| x.id()),
+                "status": inv.map(|x| x.status()),
+                "paths": paths,
+                "create_time": inv.map(|x| time(x.create_time())),
+            }),
+        ))
+    }
+
+    /// Reads the current config and its ETag, and writes it back with Enabled=false.
+    pub async fn disable_distribution(&self, id: &str) -> Result<Output, ToolError> {
+        let current = self
+            .client
+            .get_distribution_config()
+            .id(id)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        let (Some(config), Some(etag)) = (current.distribution_config(), current.e_tag()) else {
+            return Err(no_distribution(id));
+        };
+        if !config.enabled() {
+            return Ok(Output::new(
+                format!("{id} is already disabled; nothing changed."),
+                json!({"distribution_id": id, "enabled": false, "changed": false}),
+            ));
+        }
+        let mut config = config.clone();
+        config.enabled = false;
+        let resp = self
+            .client
+            .update_distribution()
+            .id(id)
+            .if_match(etag)
+            .distribution_config(config)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        let status = resp
+            .distribution()
+            .map(|d| d.status())
+            .unwrap_or("InProgress");
+        Ok(Output::new(
+            format!(
+                "Disabled {id}: it stops serving content once the change is deployed (status \
+                 {status}; usually a few minutes). Then delete_distribution can remove it."
+            ),
+            json!({"distribution_id": id, "enabled": false, "changed": true, "status": status,
+                   "etag": resp.e_tag()}),
+        ))
+    }
+
+    /// AWS deletes only a distribution that is disabled and deployed; this checks first and
+    /// says what to do, then deletes with the current ETag.
+    pub async fn delete_distribution(&self, id: &str) -> Result<Output, ToolError> {
+        let current = self
+            .client
+            .get_distribution()
+            .id(id)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        let (Some(dist), Some(etag)) = (current.distribution(), current.e_tag()) else {
+            return Err(no_distribution(id));
+        };
+        let enabled = dist.distribution_config().is_some_and(|c| c.enabled());
+        if enabled {
+            return Err(not_disabled(
+                id,
+                "it is still enabled. Disable it first with disable_distribution, wait until \
+                 get_distribution shows status Deployed (usually a few minutes), then delete it",
+            ));
+        }
+        if dist.status() != "Deployed" {
+            return Err(not_disabled(
+                id,
+                &format!(
+                    "it is disabled but the change is not deployed yet (status {}); wait until \
+                     get_distribution shows Deployed, then delete it",
+                    dist.status()
+                ),
+            ));
+        }
+        self.client
+            .delete_distribution()
+            .id(id)
+            .if_match(etag)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        Ok(Output::new(
+            format!(
+                "Deleted distribution {id} ({}). Its origin access control and the bucket \
+                 policy statement for it are left in place.",
+                dist.domain_name()
+            ),
+            json!({"distribution_id": id, "deleted": true}),
+        ))
+    }
+
+    /// The origin access control for a bucket: the one named after it, or a new one.
+    async fn origin_access_control(&self, bucket: &str) -> Result<String, ToolError> {
+        // OAC names are at most 64 characters.
+        let name: String = format!("{bucket}-oac").chars().take(64).collect();
+        let mut marker: Option<String> = None;
+        loop {
+            let resp = self
+                .client
+                .list_origin_access_controls()
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(ToolError::from_sdk)?;
+            let Some(list) = resp.origin_access_control_list() else {
+                break;
+            };
+            if let Some(found) = list.items().iter().find(|o| {
+                o.name() == name
+                    && *o.origin_access_control_origin_type() == OriginAccessControlOriginTypes::S3
+            }) {
+                return Ok(found.id().to_string());
+            }
+            match list.next_marker().filter(|_| list.is_truncated()) {
+                Some(m) => marker = Some(m.to_string()),
+                None => break,
+            }
+        }
+        let config = OriginAccessControlConfig::builder()
+            .name(&name)
+            .description(format!("Lets CloudFront read bucket {bucket} (espada-aws)"))
+            .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
+            .signing_behavior(OriginAccessControlSigningBehaviors::Always)
+            .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
+            .build()
+            .map_err(build_error)?;
+        let resp = self
+            .client
+            .create_origin_access_control()
+            .origin_access_control_config(config)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        resp.origin_access_control()
+            .map(|o| o.id().to_string())
+            .ok_or_else(|| ToolError::Transport {
+                message: "CloudFront created an origin access control but returned no id".into(),
+                hint: "retry create_distribution; it reuses the origin access control".into(),
+            })
+    }
+}
+
+fn distribution_json(d: &Distribution, etag: Option<&str>) -> Value {
+    let config = d.distribution_config();
+    let origins: Vec<Value> = config
+        .and_then(|c| c.origins())
+        .map(|o| o.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|o| {
+            json!({
+                "id": o.id(),
+                "domain_name": o.domain_name(),
+                "origin_access_control_id": o.origin_access_control_id().filter(|s| !s.is_empty()),
+            })
+        })
+        .collect();
+    json!({
+        "distribution_id": d.id(),
+        "arn": d.arn(),
+        "domain_name": d.domain_name(),
+        "status": d.status(),
+        "enabled": config.map(|c| c.enabled()),
+        "default_root_object": config.and_then(|c| c.default_root_object()),
+        "price_class": config.and_then(|c| c.price_class()).map(|p| p.as_str()),
+        "comment": config.map(|c| c.comment()),
+        "aliases": config.and_then(|c| c.aliases()).map(|a| a.items()),
+        "origins": origins,
+        "in_progress_invalidations": d.in_progress_invalidation_batches(),
+        "last_modified": time(d.last_modified_time()),
+        "etag": etag,
+    })
+}
+
+/// A unique caller reference, so that a retried request is not mistaken for a duplicate.
+fn caller_reference(kind: &str) -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the OS random source works");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("espada-{kind}-{nanos}-{}", u64::from_le_bytes(bytes))
+}
+
+/// The S3 endpoint domain of a region's partition.
+fn dns_suffix(region: &str) -> &'static str {
+    match partition(region) {
+        "aws-cn" => "amazonaws.com.cn",
+        _ => "amazonaws.com",
+    }
+}
+
+fn no_distribution(id: &str) -> ToolError {
+    ToolError::Aws {
+        code: "NoSuchDistribution".into(),
+        message: format!("no distribution {id}"),
+        hint: Some("check the id with aws_s3 list_distributions".into()),
+    }
+}
+
+fn not_disabled(id: &str, why: &str) -> ToolError {
+    ToolError::Aws {
+        code: "DistributionNotDisabled".into(),
+        message: format!(
+            "distribution {id} cannot be deleted yet (checked before calling AWS): {why}"
+        ),
+        hint: Some("CloudFront deletes only disabled, deployed distributions".into()),
+    }
+}
+
+fn build_error(e: aws_smithy_types::error::operation::BuildError) -> ToolError {
+    ToolError::invalid(format!("could not build the CloudFront request: {e}"))
+}
