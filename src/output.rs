@@ -72,10 +72,24 @@ impl Output {
         }
         *list_at(&mut value, &path) = full[..lo].to_vec();
         value["truncated"] = json!(true);
-        value["truncation"] = json!(format!(
-            "showing {lo} of {total} items to stay under {max_bytes} bytes; narrow the query \
-             (filters, a smaller max_results) or fetch single resources"
-        ));
+        // A next_token points past the whole page, so following it would skip the items cut
+        // here: drop it and say how to page without gaps.
+        let paged = value
+            .as_object_mut()
+            .and_then(|o| o.remove("next_token"))
+            .is_some();
+        value["truncation"] = json!(if paged {
+            format!(
+                "showing {lo} of {total} items to stay under {max_bytes} bytes, so no next_token \
+                 is given; repeat the call with max_results: {} to page through everything",
+                lo.max(1)
+            )
+        } else {
+            format!(
+                "showing {lo} of {total} items to stay under {max_bytes} bytes; narrow the query \
+                 (filters, a smaller max_results) or fetch single resources"
+            )
+        });
         value
     }
 }
@@ -144,6 +158,20 @@ mod tests {
                 .unwrap()
                 .contains(&format!("{kept} of 5000"))
         );
+    }
+
+    #[test]
+    fn a_cut_page_drops_its_next_token_and_says_how_to_page() {
+        let items: Vec<Value> = (0..500)
+            .map(|i| json!({"key": format!("k-{i:06}")}))
+            .collect();
+        let out = Output::new("page", json!({"objects": items}))
+            .with_next_token(Some("e1.next".into()))
+            .shape(5_000);
+        let kept = out["data"]["objects"].as_array().unwrap().len();
+        assert!(out.get("next_token").is_none());
+        let advice = out["truncation"].as_str().unwrap();
+        assert!(advice.contains(&format!("max_results: {kept}")), "{advice}");
     }
 
     #[test]

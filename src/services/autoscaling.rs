@@ -360,3 +360,30 @@ fn group(g: &AutoScalingGroup) -> Value {
         "tags": g.tags().iter().filter_map(|t| Some((t.key()?.to_string(), json!(t.value())))).collect::<serde_json::Map<_, _>>(),
     })
 }
+
+/// Tags of Auto Scaling groups by name, for the guardrails' environment lookup; groups that
+/// cannot be read have none here (the call itself reports what is wrong).
+pub async fn group_tags(
+    client: &Client,
+    names: &[String],
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
+    let mut out: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
+        Default::default();
+    let filter = aws_sdk_autoscaling::types::Filter::builder()
+        .name("auto-scaling-group")
+        .set_values(Some(names.to_vec()))
+        .build();
+    match client.describe_tags().filters(filter).send().await {
+        Ok(resp) => {
+            for t in resp.tags() {
+                if let (Some(group), Some(k)) = (t.resource_id(), t.key()) {
+                    out.entry(group.to_string())
+                        .or_default()
+                        .insert(k.to_string(), t.value().unwrap_or_default().to_string());
+                }
+            }
+        }
+        Err(e) => tracing::debug!(error = %ToolError::from_sdk(e), "group tags unreadable"),
+    }
+    out
+}

@@ -404,3 +404,41 @@ fn listener(l: &Listener) -> Value {
         "ssl_policy": l.ssl_policy(),
     })
 }
+
+/// Tags of load balancers, target groups and listeners by ARN, for the guardrails' environment
+/// lookup; resources that cannot be read have none here.
+pub async fn resource_tags(
+    client: &Client,
+    arns: &[String],
+) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    // DescribeTags takes at most 20 ARNs per call.
+    for chunk in arns.chunks(20) {
+        match client
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+        {
+            Ok(resp) => {
+                for d in resp.tag_descriptions() {
+                    let tags = d
+                        .tags()
+                        .iter()
+                        .filter_map(|t| {
+                            Some((
+                                t.key()?.to_string(),
+                                t.value().unwrap_or_default().to_string(),
+                            ))
+                        })
+                        .collect();
+                    out.insert(d.resource_arn().unwrap_or_default().to_string(), tags);
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %ToolError::from_sdk(e), "load balancing tags unreadable")
+            }
+        }
+    }
+    out
+}

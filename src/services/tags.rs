@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::{aws::AwsPool, error::ToolError, registry::Target};
 
-/// Tags per target id. Services without a tag lookup yet contribute nothing, and the
-/// environment then comes from configuration.
+/// Tags per target id (EC2 resources, S3 buckets, Auto Scaling groups, load balancing ARNs).
+/// Other services contribute nothing, and the environment then comes from configuration.
 pub async fn lookup(
     aws: &AwsPool,
     region: Option<&str>,
@@ -33,6 +33,22 @@ pub async fn lookup(
                 super::s3::bucket_tags(&s3, bucket).await,
             );
         }
+    }
+    let groups: Vec<String> = targets
+        .iter()
+        .filter(|t| t.service == "autoscaling")
+        .map(|t| t.id.clone())
+        .collect();
+    if !groups.is_empty() {
+        out.extend(super::autoscaling::group_tags(&aws.autoscaling(region).await, &groups).await);
+    }
+    let arns: Vec<String> = targets
+        .iter()
+        .filter(|t| t.service == "elasticloadbalancing" && t.id.starts_with("arn:"))
+        .map(|t| t.id.clone())
+        .collect();
+    if !arns.is_empty() {
+        out.extend(super::elbv2::resource_tags(&aws.elbv2(region).await, &arns).await);
     }
     Ok(out)
 }

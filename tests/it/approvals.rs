@@ -903,3 +903,55 @@ async fn bucket_tags_set_the_environment() {
         "the bucket is still there"
     );
 }
+
+#[tokio::test]
+async fn load_balancing_tags_set_the_environment() {
+    let m = moto().await;
+    let d = m.dispatcher();
+    let vpc = m.ec2().describe_vpcs().send().await.unwrap().vpcs()[0]
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    let tg = m
+        .elbv2()
+        .create_target_group()
+        .name("prod-web")
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(vpc)
+        .tags(
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key("env")
+                .value("prod")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let arn = tg.target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
+    let e = call(
+        &d,
+        "aws_ec2",
+        json!({"action": "delete_target_group", "target_group_arn": arn}),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("production changes need a change request"),
+        "{e}"
+    );
+    let held = m
+        .elbv2()
+        .describe_target_groups()
+        .target_group_arns(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(held.target_groups().len(), 1);
+}
