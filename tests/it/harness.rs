@@ -23,6 +23,20 @@ use espada_aws::{
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, MutexGuard};
 
+/// A plain SDK client of crate `$sdk` for moto at `$url` in `$region`, to check what moto holds.
+macro_rules! moto_client {
+    ($sdk:ident, $url:expr, $region:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new($region.to_string()))
+                .endpoint_url($url)
+                .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+                .build(),
+        )
+    };
+}
+
 pub const REGION: &str = "us-east-1";
 /// An Amazon AMI that moto ships.
 pub const AMI: &str = "ami-03cf127a";
@@ -226,53 +240,23 @@ impl Moto {
     }
 
     pub fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
-        let conf = aws_sdk_ec2::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_string()))
-            .endpoint_url(&self.url)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .build();
-        aws_sdk_ec2::Client::from_conf(conf)
+        moto_client!(aws_sdk_ec2, &self.url, region)
     }
 
     pub fn sns(&self) -> aws_sdk_sns::Client {
-        let conf = aws_sdk_sns::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&self.url)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .build();
-        aws_sdk_sns::Client::from_conf(conf)
+        moto_client!(aws_sdk_sns, &self.url, REGION)
     }
 
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
-        let conf = aws_sdk_sqs::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&self.url)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .build();
-        aws_sdk_sqs::Client::from_conf(conf)
+        moto_client!(aws_sdk_sqs, &self.url, REGION)
     }
 
     pub fn autoscaling(&self) -> aws_sdk_autoscaling::Client {
-        let conf = aws_sdk_autoscaling::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&self.url)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .build();
-        aws_sdk_autoscaling::Client::from_conf(conf)
+        moto_client!(aws_sdk_autoscaling, &self.url, REGION)
     }
 
     pub fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
-        let conf = aws_sdk_elasticloadbalancingv2::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&self.url)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .build();
-        aws_sdk_elasticloadbalancingv2::Client::from_conf(conf)
+        moto_client!(aws_sdk_elasticloadbalancingv2, &self.url, REGION)
     }
 
     /// Creates an S3 bucket in moto with one raw path-style request (the tests link no S3
@@ -319,13 +303,7 @@ impl Moto {
 
     /// A plain CloudFront client.
     pub fn cloudfront(&self) -> aws_sdk_cloudfront::Client {
-        let conf = aws_sdk_cloudfront::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&self.url)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .build();
-        aws_sdk_cloudfront::Client::from_conf(conf)
+        moto_client!(aws_sdk_cloudfront, &self.url, REGION)
     }
 
     pub async fn state_of(&self, id: &str) -> String {
