@@ -391,9 +391,15 @@ impl Dispatcher {
             Vec::new()
         };
         let result = self.execute(call, caller).await;
-        self.guardrails.store.record_call(spec.access)?;
-        if let Some(req) = &approved {
-            self.guardrails.mark_implemented(req)?;
+        // The call has run: bookkeeping that fails now is logged, never reported as the
+        // call's own failure.
+        if let Err(e) = self.guardrails.store.record_call(spec.access) {
+            tracing::error!(error = %e, "rate-limit bookkeeping failed");
+        }
+        if let Some(req) = &approved
+            && let Err(e) = self.guardrails.mark_implemented(req)
+        {
+            tracing::error!(error = %e, "change request update failed");
         }
         let mut value = result?;
         if let Some(req) = approved {
