@@ -606,15 +606,26 @@ async fn guardrails_tool_actions() {
         "examining a call runs nothing"
     );
 
-    // Protections: development can be changed directly; production only with approval.
+    // Protections of any environment change only as a production change (here: refused for
+    // want of a change request); a person can still set them directly in the store.
     let p = guard(
         &d,
         json!({"action": "set_environment_protection", "environment": "development",
-        "approval_required": true, "min_approvers": 1}),
+        "approval_required": false}),
     )
     .await
-    .unwrap();
-    assert_eq!(p["data"]["approval_required"], json!(true), "{p}");
+    .unwrap_err();
+    assert!(
+        p["message"].as_str().unwrap().contains("change request"),
+        "{p}"
+    );
+    let development = espada_aws::guardrails::environment::Environment::Development;
+    let mut tighter = d.guardrails.store.protection(development).unwrap();
+    tighter.min_approvers = 1;
+    d.guardrails
+        .store
+        .set_protection(development, &tighter)
+        .unwrap();
     let got = guard(
         &d,
         json!({"action": "get_environment_protection", "environment": "development"}),

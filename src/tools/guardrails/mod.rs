@@ -54,7 +54,7 @@ actions! {
     GetEnvironmentProtection("get_environment_protection", EnvironmentInput):
         "Protection rules of one or every environment";
     SetEnvironmentProtection("set_environment_protection", SetProtectionInput):
-        "Change an environment's protection (production changes need approval)";
+        "Change an environment's protection (a production change: needs approval)";
     LogAction("log_action", LogActionInput): "Add a note to the audit log";
     QueryAuditLogs("query_audit_logs", QueryAuditInput): "Audit records, newest first, filtered";
     GetAuditLogSummary("get_audit_log_summary", PeriodInput):
@@ -218,13 +218,13 @@ impl Prepared for GuardrailsRequest {
         false
     }
 
-    /// Changing the guardrails themselves counts as a change to what they protect: an
-    /// environment's protection is that environment's; the shared settings are production's.
+    /// Changing the guardrails counts as a production change: loosening any environment's
+    /// protection (staging's too) would otherwise open a way around them.
     fn environment(&self) -> Option<Environment> {
         use GuardrailsRequest::*;
         match self {
-            SetEnvironmentProtection(i) => Some(i.environment),
-            SetRateLimitConfig(_)
+            SetEnvironmentProtection(_)
+            | SetRateLimitConfig(_)
             | UpdatePolicy(_)
             | RemovePolicy(_)
             | UpdateConfig(_)
