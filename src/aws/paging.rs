@@ -5,6 +5,8 @@
 //! APIs ignore the page size, and then the skip keeps paging correct instead of dumping
 //! everything at once.
 
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +79,24 @@ impl PageRequest {
             return (rest, Some(token));
         }
         (rest, aws_next.map(|t| encode(Some(t), 0)))
+    }
+}
+
+/// Every item of an SDK paginator's item stream, or the first AWS error as a tool error.
+pub trait AllItems<T> {
+    fn all(self) -> impl std::future::Future<Output = Result<Vec<T>, ToolError>> + Send;
+}
+
+impl<T, E, R> AllItems<T> for PaginationStream<Result<T, SdkError<E, R>>>
+where
+    T: Send,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send,
+{
+    async fn all(self) -> Result<Vec<T>, ToolError> {
+        self.collect::<Result<Vec<T>, _>>()
+            .await
+            .map_err(ToolError::from_sdk)
     }
 }
 

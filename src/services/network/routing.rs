@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::{Network, filters, precondition, send_first, specs, tag_fields, unchecked, vpc::after};
 use crate::{
+    aws::paging::AllItems,
     aws::paging::PageRequest,
     cidr::{self, Ipv4Cidr},
     error::ToolError,
@@ -73,9 +74,8 @@ impl Network<'_> {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(ToolError::from_sdk)?
+            .all()
+            .await?
             .iter()
             .filter_map(|s| Some((s.subnet_id()?.to_string(), s.cidr_block()?.parse().ok()?)))
             .collect();

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::{Network, count, filters, precondition, send_first, specs, tag_fields, unchecked};
 use crate::{
+    aws::paging::AllItems,
     aws::paging::PageRequest,
     error::ToolError,
     output::Output,
@@ -310,9 +311,8 @@ impl Network<'_> {
                 .into_paginator()
                 .items()
                 .send()
-                .collect::<Result<Vec<_>, _>>()
+                .all()
                 .await
-                .map_err(ToolError::from_sdk)
         };
         let route_tables = async {
             c.describe_route_tables()
@@ -320,9 +320,8 @@ impl Network<'_> {
                 .into_paginator()
                 .items()
                 .send()
-                .collect::<Result<Vec<_>, _>>()
+                .all()
                 .await
-                .map_err(ToolError::from_sdk)
         };
         let igws = async {
             c.describe_internet_gateways()
@@ -330,9 +329,8 @@ impl Network<'_> {
                 .into_paginator()
                 .items()
                 .send()
-                .collect::<Result<Vec<_>, _>>()
+                .all()
                 .await
-                .map_err(ToolError::from_sdk)
         };
         let eigws = async {
             let all = c
@@ -340,9 +338,8 @@ impl Network<'_> {
                 .into_paginator()
                 .items()
                 .send()
-                .collect::<Result<Vec<_>, _>>()
-                .await
-                .map_err(ToolError::from_sdk)?;
+                .all()
+                .await?;
             Ok::<_, ToolError>(
                 all.into_iter()
                     .filter(|g| g.attachments().iter().any(|a| a.vpc_id() == Some(vpc_id)))
@@ -355,9 +352,8 @@ impl Network<'_> {
                 .into_paginator()
                 .items()
                 .send()
-                .collect::<Result<Vec<_>, _>>()
+                .all()
                 .await
-                .map_err(ToolError::from_sdk)
         };
         let endpoints = async {
             let all = c
@@ -366,9 +362,8 @@ impl Network<'_> {
                 .into_paginator()
                 .items()
                 .send()
-                .collect::<Result<Vec<_>, _>>()
-                .await
-                .map_err(ToolError::from_sdk)?;
+                .all()
+                .await?;
             Ok::<_, ToolError>(
                 all.into_iter()
                     .filter(|e| !matches!(e.state(), Some(State::Deleted | State::Deleting)))
@@ -381,9 +376,8 @@ impl Network<'_> {
                 .into_paginator()
                 .items()
                 .send()
-                .collect::<Result<Vec<_>, _>>()
+                .all()
                 .await
-                .map_err(ToolError::from_sdk)
         };
         let sgs = async {
             c.describe_security_groups()
@@ -391,9 +385,8 @@ impl Network<'_> {
                 .into_paginator()
                 .items()
                 .send()
-                .collect::<Result<Vec<_>, _>>()
+                .all()
                 .await
-                .map_err(ToolError::from_sdk)
         };
         let acls = async {
             c.describe_network_acls()
@@ -401,9 +394,8 @@ impl Network<'_> {
                 .into_paginator()
                 .items()
                 .send()
-                .collect::<Result<Vec<_>, _>>()
+                .all()
                 .await
-                .map_err(ToolError::from_sdk)
         };
         let vgws = async {
             let r = c
