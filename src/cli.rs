@@ -3,14 +3,11 @@
 
 use std::{path::Path, sync::Arc};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand, builder::BoolishValueParser};
 use serde_json::{Map, Value, json};
 
 use crate::{
-    dispatch::Dispatcher,
-    guardrails::{Caller, approvals::Status},
-    registry::Access,
-    server,
+    dispatch::Dispatcher, guardrails::approvals::Status, registry::Caller, schema, server,
     settings::Settings,
 };
 
@@ -35,8 +32,15 @@ pub struct GlobalArgs {
     /// Named AWS profile (else the default credentials chain)
     #[arg(long, env = "AWS_PROFILE", global = true)]
     pub profile: Option<String>,
-    /// Expose and allow only read actions
-    #[arg(long, env = "ESPADA_READ_ONLY", global = true)]
+    /// Expose and allow only read actions (ESPADA_READ_ONLY takes 1/0, true/false, yes/no,
+    /// on/off)
+    #[arg(
+        long,
+        env = "ESPADA_READ_ONLY",
+        global = true,
+        action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new()
+    )]
     pub read_only: bool,
     /// Comma-separated toolsets or tool names to register, e.g. "ec2" (default: all)
     #[arg(long, env = "ESPADA_TOOLSETS", value_delimiter = ',', global = true)]
@@ -184,29 +188,28 @@ pub async fn call(dispatcher: Arc<Dispatcher>, tool: &str, args: &str) -> anyhow
 pub fn tools_text(dispatcher: &Dispatcher, markdown: bool) -> String {
     let mut out = String::new();
     if markdown {
-        out.push_str("| tool | action | access | what it does |\n|---|---|---|---|\n");
+        out.push_str("| tool | action | access | risk | what it does |\n|---|---|---|---|---|\n");
     }
     for tool in dispatcher.tools() {
         if !markdown {
             out.push_str(&format!("{}\n", tool.name));
         }
-        for a in (tool.actions)() {
-            if dispatcher.read_only() && a.access != Access::Read {
-                continue;
-            }
+        for a in schema::exposed(tool, dispatcher.read_only()) {
             if markdown {
                 out.push_str(&format!(
-                    "| `{}` | `{}` | {} | {} |\n",
+                    "| `{}` | `{}` | {} | {} | {} |\n",
                     tool.name,
                     a.name,
                     a.access.as_str(),
+                    a.risk.as_str(),
                     a.description
                 ));
             } else {
                 out.push_str(&format!(
-                    "  {:<30} {:<12} {}\n",
+                    "  {:<30} {:<12} {:<9} {}\n",
                     a.name,
                     a.access.as_str(),
+                    a.risk.as_str(),
                     a.description
                 ));
             }

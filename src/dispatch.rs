@@ -14,17 +14,17 @@ use std::{
 use serde_json::{Map, Value, json};
 
 use crate::{
-    aws::AwsPool,
+    aws::{AwsPool, Guard},
     error::ToolError,
     guardrails::{
-        CallFacts, Caller, Evaluation, Gate, Guardrails,
+        CallFacts, Evaluation, Gate, Guardrails,
         audit::{AuditRecord, redact},
+        environment::environment_key_flag,
         store::{Store, StoreError, new_id},
     },
-    registry::{Access, ActionSpec, ExecCtx, Prepared, ToolDef},
+    registry::{Access, ActionDef, Call, Caller, Cx, DryRun, Flag, Risk, Target, Tool},
     schema,
     settings::Settings,
-    tools,
 };
 
 /// Why a call could not even be routed (a protocol error, not a tool result).
@@ -35,7 +35,7 @@ pub enum RouteError {
 }
 
 pub struct Dispatcher {
-    tools: Vec<&'static ToolDef>,
+    tools: Vec<&'static Tool>,
     pub guardrails: Guardrails,
     pub aws: AwsPool,
     max_result_bytes: usize,
@@ -44,9 +44,11 @@ pub struct Dispatcher {
 
 /// A call split into its parts, parsed and ready for the guardrails.
 pub struct ParsedCall {
-    pub tool: &'static ToolDef,
-    pub spec: ActionSpec,
-    pub prepared: Box<dyn Prepared>,
+    pub tool: &'static Tool,
+    pub def: &'static ActionDef,
+    pub call: Box<dyn Call>,
+    pub targets: Vec<Target>,
+    pub flags: Vec<Flag>,
     /// Arguments that define the call (region included), without the guardrails' own fields.
     pub args: Map<String, Value>,
     pub region: Option<String>,
@@ -67,10 +69,12 @@ struct Trail {
 }
 
 impl Dispatcher {
-    pub fn new(settings: &Settings) -> Result<Self, StoreError> {
+    /// A dispatcher over `all` tools, of which `settings.toolsets` picks the registered ones.
+    /// (`Dispatcher::new`, in `tools`, passes every tool.)
+    pub fn over(settings: &Settings, all: &[&'static Tool]) -> Result<Self, StoreError> {
         let path = settings.state.clone().unwrap_or_else(Store::default_path);
         let store = Store::open(&path)?;
-        let tools = tools::ALL
+        let tools = all
             .iter()
             .copied()
             .filter(|t| {
@@ -94,7 +98,7 @@ impl Dispatcher {
     }
 
     /// The registered tools, in registry order.
-    pub fn tools(&self) -> &[&'static ToolDef] {
+    pub fn tools(&self) -> &[&'static Tool] {
         &self.tools
     }
 
@@ -103,12 +107,12 @@ impl Dispatcher {
     }
 
     /// A tool's flat input schema as exposed in this mode (built once).
-    pub fn input_schema(&self, tool: &ToolDef) -> Arc<Map<String, Value>> {
+    pub fn input_schema(&self, tool: &Tool) -> Arc<Map<String, Value>> {
         let schemas = self.schemas.get_or_init(|| {
             self.tools
                 .iter()
                 .map(|t| {
-                    let s = schema::tool_schema(&(t.actions)(), self.read_only());
+                    let s = schema::tool_schema(t, self.read_only());
                     let Value::Object(map) = s else {
                         unreachable!("tool schemas are objects")
                     };
@@ -192,13 +196,10 @@ impl Dispatcher {
     /// Splits and parses a call without running anything.
     pub fn parse(
         &self,
-        tool: &'static ToolDef,
+        tool: &'static Tool,
         mut args: Map<String, Value>,
     ) -> Result<ParsedCall, ToolError> {
-        let actions = (tool.actions)();
-        let visible: Vec<&str> = actions
-            .iter()
-            .filter(|a| !self.read_only() || a.access == Access::Read)
+        let visible: Vec<&str> = schema::exposed(tool, self.read_only())
             .map(|a| a.name)
             .collect();
         let action_name = match args.remove("action") {
@@ -216,7 +217,7 @@ impl Dispatcher {
                 )));
             }
         };
-        let Some(spec) = actions.into_iter().find(|a| a.name == action_name) else {
+        let Some(def) = tool.action(&action_name) else {
             return Err(ToolError::invalid(format!(
                 "unknown action '{action_name}' for {}; one of: {}",
                 tool.name,
@@ -241,11 +242,24 @@ impl Dispatcher {
         if let Some(r) = &region {
             bound.insert("region".into(), json!(r));
         }
-        let prepared = (tool.prepare)(spec.name, args)?;
+        let call = (def.parse)(args)?;
+        let mut flags = call.flags();
+        // Whatever the action, a call that gives resources an environment tag decides the
+        // protection they get from now on.
+        if def.access != Access::Read
+            && let Some(Value::Object(tags)) = bound.get("tags")
+            && !flags.iter().any(|f| f.risk >= Risk::High)
+            && let Some(mut flag) = environment_key_flag(tags.keys(), "sets")
+        {
+            flag.risk = Risk::High;
+            flags.push(flag);
+        }
         Ok(ParsedCall {
             tool,
-            spec,
-            prepared,
+            def,
+            targets: call.targets(),
+            flags,
+            call,
             args: bound,
             region,
             dry_run,
@@ -256,7 +270,7 @@ impl Dispatcher {
     }
 
     /// Looks a tool up by name, for calls that name another call (the guardrails tool).
-    pub fn tool(&self, name: &str) -> Result<&'static ToolDef, ToolError> {
+    pub fn tool(&self, name: &str) -> Result<&'static Tool, ToolError> {
         self.tools
             .iter()
             .copied()
@@ -270,130 +284,128 @@ impl Dispatcher {
             })
     }
 
+    /// What the guardrails decide on for a parsed call.
+    pub fn facts<'a>(&self, call: &'a ParsedCall, caller: &'a Caller) -> CallFacts<'a> {
+        CallFacts {
+            tool: call.tool.name,
+            action: call.def.name,
+            description: call.def.description,
+            access: call.def.access,
+            risk: call.def.risk_with(&call.flags),
+            args: &call.args,
+            targets: &call.targets,
+            flags: &call.flags,
+            region: call.region.as_deref(),
+            confirm_token: call.confirm_token.as_deref(),
+            approval_request_id: call.approval_request_id.as_deref(),
+            change_request_id: call.change_request_id.as_deref(),
+            requester: &caller.requester,
+        }
+    }
+
     /// Runs the guardrails' evaluation (steps 2–6) of a parsed call; changes nothing.
     pub async fn evaluate(
         &self,
         call: &ParsedCall,
         caller: &Caller,
     ) -> Result<Evaluation, ToolError> {
-        let targets = call.prepared.targets();
-        let flags = call.prepared.risk_flags();
-        let facts = CallFacts {
-            tool: call.tool.name,
-            action: call.spec.name,
-            description: call.spec.description,
-            access: call.spec.access,
-            args: &call.args,
-            targets: &targets,
-            flags: &flags,
-            environment: call.prepared.environment(),
-            region: call.region.as_deref(),
-            confirm_token: None,
-            approval_request_id: None,
-            change_request_id: call.change_request_id.as_deref(),
-            requester: &caller.requester,
+        self.guardrails
+            .evaluate(&self.facts(call, caller), &self.aws)
+            .await
+    }
+
+    /// A dry run of an evaluated mutating call: AWS's own where the action has one (with
+    /// clients that refuse anything not marked as a dry run), else the plan. Nothing changes.
+    pub async fn dry_run(
+        &self,
+        call: ParsedCall,
+        caller: &Caller,
+        eval: &Evaluation,
+    ) -> Result<Value, ToolError> {
+        let (tool, def) = (call.tool, call.def);
+        let mut result = if def.dry_run == DryRun::Native && eval.denied.is_none() {
+            self.execute(call, caller, Some(Guard::DryRun)).await?
+        } else {
+            let why = if eval.denied.is_some() {
+                "a policy denies it"
+            } else {
+                "the service has no dry-run mode"
+            };
+            json!({
+                "summary": format!(
+                    "Dry run: {} {} was not sent to AWS ({why}); this is what it would do.",
+                    tool.name, def.name
+                ),
+                "data": {
+                    "dry_run": true,
+                    "would_succeed": null,
+                    "plan": plan(&call, eval),
+                },
+            })
         };
-        self.guardrails.evaluate(&facts, &self.aws).await
+        result["status"] = json!("dry_run");
+        result["guardrails"] = json!({"decision": eval.decision(), "evaluation": eval});
+        Ok(result)
     }
 
     async fn run(
         &self,
-        tool: &'static ToolDef,
+        tool: &'static Tool,
         args: Map<String, Value>,
         caller: &Caller,
         trail: &mut Trail,
     ) -> Result<Value, ToolError> {
         let call = self.parse(tool, args)?;
-        let spec = call.spec.clone();
-        let targets = call.prepared.targets();
-        trail.targets = targets.iter().map(|t| t.id.clone()).collect();
+        let def = call.def;
+        trail.targets = call.targets.iter().map(|t| t.id.clone()).collect();
         trail.input = redact(&call.args);
         self.guardrails
-            .check_read_only(tool.name, spec.name, spec.access)?;
-        if spec.access == Access::Read {
-            return self.execute(call, caller).await;
+            .check_read_only(tool.name, def.name, def.access)?;
+        if def.access == Access::Read {
+            return self.execute(call, caller, Some(Guard::ReadOnly)).await;
         }
 
-        let flags = call.prepared.risk_flags();
-        let args = call.args.clone();
-        let region = call.region.clone();
-        let ids = (
-            call.confirm_token.clone(),
-            call.approval_request_id.clone(),
-            call.change_request_id.clone(),
-        );
-        let facts = CallFacts {
-            tool: tool.name,
-            action: spec.name,
-            description: spec.description,
-            access: spec.access,
-            args: &args,
-            targets: &targets,
-            flags: &flags,
-            environment: call.prepared.environment(),
-            region: region.as_deref(),
-            confirm_token: ids.0.as_deref(),
-            approval_request_id: ids.1.as_deref(),
-            change_request_id: ids.2.as_deref(),
-            requester: &caller.requester,
-        };
-        let eval = self.guardrails.evaluate(&facts, &self.aws).await?;
+        let eval = self.evaluate(&call, caller).await?;
         trail.environment = eval.environment.map(|e| e.as_str().to_string());
         trail.account = eval.account.clone();
-
         if call.dry_run {
-            // Nothing runs: report what the guardrails would do, plus AWS's own verdict where
-            // the service has a dry-run mode.
-            let native = call.prepared.native_dry_run() && eval.denied.is_none();
-            let mut result = if native {
-                self.execute(call, caller).await?
-            } else {
-                let why = if eval.denied.is_some() {
-                    "a policy denies it"
-                } else {
-                    "the service has no dry-run mode"
-                };
-                json!({
-                    "summary": format!(
-                        "Dry run: {} {} was not sent to AWS ({why}); this is what it would do.",
-                        tool.name, spec.name
-                    ),
-                    "data": {
-                        "dry_run": true,
-                        "would_succeed": null,
-                        "plan": {"tool": tool.name, "action": spec.name, "effect": spec.description,
-                                 "targets": targets, "arguments": args, "risk_flags": flags},
-                    },
-                })
-            };
-            result["status"] = json!("dry_run");
-            result["guardrails"] = json!({"decision": eval.decision(), "evaluation": eval});
-            return Ok(result);
+            return self.dry_run(call, caller, &eval).await;
         }
 
-        let approved = match self.guardrails.gate(&facts, &eval, &self.aws).await? {
+        let approved = match self
+            .guardrails
+            .gate(&self.facts(&call, caller), &eval, &self.aws)
+            .await?
+        {
             Gate::Answer(answer) => return Ok(answer),
             Gate::Proceed(approved) => approved,
         };
         let backups = if eval.backup_required {
             self.guardrails
-                .backup_before(tool.name, spec.name, &targets, region.as_deref(), &self.aws)
+                .backup_before(
+                    tool.name,
+                    def.name,
+                    &call.targets,
+                    call.region.as_deref(),
+                    &self.aws,
+                )
                 .await
                 .map_err(|e| {
                     ToolError::Refused(format!(
                         "the backup required before {} {} failed, so nothing was done: {}",
                         tool.name,
-                        spec.name,
+                        def.name,
                         e.to_json()
                     ))
                 })?
         } else {
             Vec::new()
         };
-        let result = self.execute(call, caller).await;
+        let flags: Vec<String> = call.flags.iter().map(|f| f.reason.clone()).collect();
+        let result = self.execute(call, caller, None).await;
         // The call has run: bookkeeping that fails now is logged, never reported as the
         // call's own failure.
-        if let Err(e) = self.guardrails.store.record_call(spec.access) {
+        if let Err(e) = self.guardrails.store.record_call(def.access) {
             tracing::error!(error = %e, "rate-limit bookkeeping failed");
         }
         if let Some(req) = &approved
@@ -420,17 +432,32 @@ impl Dispatcher {
         Ok(value)
     }
 
-    async fn execute(&self, call: ParsedCall, caller: &Caller) -> Result<Value, ToolError> {
-        let ctx = ExecCtx {
-            aws: &self.aws,
-            region: call.region,
-            dry_run: call.dry_run && call.spec.access != Access::Read,
-            dispatcher: self,
-            caller,
-        };
-        let output = call.prepared.execute(&ctx).await?;
+    /// Runs a parsed call with clients guarded as given: `ReadOnly` for reads, `DryRun` for
+    /// native dry runs, none only for a real run of a mutating call that passed the gate.
+    async fn execute(
+        &self,
+        call: ParsedCall,
+        caller: &Caller,
+        guard: Option<Guard>,
+    ) -> Result<Value, ToolError> {
+        let cx = Cx::new(&self.aws, call.region, guard, caller, self);
+        let output = call.call.run(&cx).await?;
         Ok(output.shape(self.max_result_bytes))
     }
+}
+
+/// What a call would do, for dry runs and confirmations.
+pub fn plan(call: &ParsedCall, eval: &Evaluation) -> Value {
+    json!({
+        "tool": call.tool.name,
+        "action": call.def.name,
+        "effect": call.def.description,
+        "targets": call.targets,
+        "arguments": redact(&call.args),
+        "environment": eval.environment,
+        "risk": eval.risk,
+        "risk_flags": call.flags.iter().map(|f| &f.reason).collect::<Vec<_>>(),
+    })
 }
 
 impl Trail {

@@ -33,6 +33,5 @@ pub mod output;
 pub mod registry;
 pub mod schema;
 pub mod server;
-pub mod services;
 pub mod settings;
 pub mod tools;

@@ -7,17 +7,26 @@ use espada_aws::{
     server::EspadaServer,
 };
 use rmcp::ServiceExt;
-use tracing_subscriber::EnvFilter;
+use tracing::{Level, Metadata};
+use tracing_subscriber::{
+    EnvFilter, Layer,
+    filter::{FilterExt, filter_fn},
+    layer::SubscriberExt,
+    util::SubscriberInitExt,
+};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    // stdout is the MCP channel: every log line goes to stderr.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_env_filter(
-            EnvFilter::try_new(&cli.global.log_level).unwrap_or_else(|_| EnvFilter::new("info")),
+    // stdout is the MCP channel: every log line goes to stderr, and never a payload.
+    let filter =
+        EnvFilter::try_new(&cli.global.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .with_filter(filter_fn(no_payloads).and(filter)),
         )
         .init();
     let mut settings = cli.global.settings();
@@ -45,7 +54,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                 "espada-aws serving MCP on stdio"
             );
             let service = EspadaServer::new(dispatcher)
-                .serve(rmcp::transport::stdio())
+                .serve(espada_aws::server::transport())
                 .await?;
             service.waiting().await?;
             Ok(ExitCode::SUCCESS)
@@ -85,4 +94,21 @@ fn exit(ok: bool) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Keeps request and response bodies out of stderr at every log level: rmcp logs whole
+/// messages at info and debug (tool arguments and results: private keys, user data, object
+/// bodies), and other crates' trace output can carry HTTP bodies. Our own events never do.
+fn no_payloads(meta: &Metadata<'_>) -> bool {
+    let target = meta.target();
+    if target.starts_with("espada_aws") {
+        return true;
+    }
+    if target.starts_with("rmcp") {
+        let carries_message = ["request", "result", "notification", "evt", "params"]
+            .iter()
+            .any(|f| meta.fields().field(f).is_some());
+        return *meta.level() <= Level::WARN && !carries_message;
+    }
+    *meta.level() <= Level::DEBUG
 }

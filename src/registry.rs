@@ -1,27 +1,37 @@
-//! Tool and action metadata: access class, description, input schema, and the `actions!` macro
-//! that defines a tool's action enum together with its typed per-action inputs.
+//! The action model: an action is one typed input struct with one [`Action`] impl that declares
+//! everything the pipeline needs (name, description, access, risk, targets with their parents,
+//! how a dry run works) and runs the call. A tool is a name, a sentence and a list of actions;
+//! registering an action is one line, `ActionDef::of::<TheAction>()`.
+//!
+//! The guardrails and the dispatcher see actions only through this module: [`ActionDef`] (what
+//! the registry knows without arguments) and [`Call`] (a parsed call).
 
-use std::{future::Future, pin::Pin};
+use std::{any::Any, collections::BTreeMap, future::Future, pin::Pin, sync::Arc};
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 
 use crate::{
-    aws::AwsPool, dispatch::Dispatcher, error::ToolError, guardrails::Caller, output::Output,
+    aws::{AwsPool, Guard, SdkClient},
+    error::ToolError,
+    output::Output,
 };
 
-/// What an action may do to AWS. Decided per action by an exhaustive `match` in its tool.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What an action may do to AWS.
 // Variants carry no doc comments: schemars would turn the enum into a `oneOf`.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
-    // Reads only; allowed in read-only mode.
+    // Reads only; allowed in read-only mode, and run with clients that refuse any change.
     Read,
     // Creates or changes resources.
     Write,
-    // Deletes or terminates resources; needs confirmation or approval.
+    // Deletes or terminates resources, or cuts something off; needs confirmation or approval.
     Destructive,
 }
 
@@ -35,177 +45,435 @@ impl Access {
     }
 }
 
-/// One action of a tool, as the registry and the schema generator see it.
-#[derive(Debug, Clone)]
-pub struct ActionSpec {
-    pub name: &'static str,
-    pub access: Access,
-    pub description: &'static str,
-    /// The JSON schema of the action's own input struct (flat, cleaned).
-    pub input_schema: fn() -> Value,
+/// How bad it is when a call goes wrong. Declared per action, never guessed from its name;
+/// a call's arguments can raise it ([`Flag`]).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    // Reads.
+    Low,
+    // Adds something new that harms nothing existing.
+    Medium,
+    // Changes what is running, who can reach it, or what the guardrails see.
+    High,
+    // Loses data or takes something down for good.
+    Critical,
 }
 
-/// What a call needs at execution time besides its typed input.
-pub struct ExecCtx<'a> {
-    pub aws: &'a AwsPool,
-    /// The dispatcher, for tools that evaluate other calls (the guardrails tool).
-    pub dispatcher: &'a Dispatcher,
-    pub caller: &'a Caller,
-    /// The region of this call (per-call `region`, else the session's).
-    pub region: Option<String>,
-    /// Ask AWS to validate the call without making it (EC2 `DryRun`).
-    pub dry_run: bool,
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+            Risk::Critical => "critical",
+        }
+    }
 }
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// How a dry run of an action works.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DryRun {
+    /// The service checks the call without making it (EC2 `DryRun`). The action runs with
+    /// clients that refuse any request not marked as a dry run.
+    Native,
+    /// The service has no dry-run mode: the dispatcher answers with the plan and never calls
+    /// [`Action::run`].
+    PlanOnly,
+}
 
-/// A resource a call acts on: for plans, the environment lookup by tags, and audit.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+/// Why one call is riskier than its action's declared risk (e.g. it opens SSH to the world).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Flag {
+    pub risk: Risk,
+    pub reason: String,
+}
+
+impl Flag {
+    pub fn high(reason: impl Into<String>) -> Self {
+        Self {
+            risk: Risk::High,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn critical(reason: impl Into<String>) -> Self {
+        Self {
+            risk: Risk::Critical,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Every kind of resource a call can name. The guardrails resolve a target's environment by
+/// kind in one exhaustive `match` (`aws::tags`), so a new kind cannot be added without saying
+/// how its environment is found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    // EC2 resources named by id: tags through EC2 DescribeTags.
+    Instance,
+    Image,
+    Volume,
+    Snapshot,
+    SecurityGroup,
+    Vpc,
+    Subnet,
+    RouteTable,
+    InternetGateway,
+    NatGateway,
+    NetworkInterface,
+    ElasticIp,
+    NetworkAcl,
+    VpcEndpoint,
+    FlowLog,
+    /// An EC2 id whose prefix names no kind above.
+    Ec2Resource,
+    // EC2 resources that calls may name by name: looked up by id or name.
+    KeyPair,
+    LaunchTemplate,
+    // Auto Scaling and ELBv2.
+    AutoScalingGroup,
+    LoadBalancer,
+    TargetGroup,
+    /// Listeners take their load balancer's environment (their parent).
+    Listener,
+    // S3 and CloudFront.
+    Bucket,
+    /// Objects take their bucket's environment (their parent).
+    Object,
+    /// A distribution's environment is the strictest of its tags and its S3 origins'.
+    Distribution,
+    /// The guardrails' settings for one environment: the id is the environment's name.
+    Guardrails,
+}
+
+impl Kind {
+    /// The AWS service that owns the kind, as in ARNs.
+    pub fn service(self) -> &'static str {
+        use Kind::*;
+        match self {
+            Instance | Image | Volume | Snapshot | SecurityGroup | Vpc | Subnet | RouteTable
+            | InternetGateway | NatGateway | NetworkInterface | ElasticIp | NetworkAcl
+            | VpcEndpoint | FlowLog | Ec2Resource | KeyPair | LaunchTemplate => "ec2",
+            AutoScalingGroup => "autoscaling",
+            LoadBalancer | TargetGroup | Listener => "elasticloadbalancing",
+            Bucket | Object => "s3",
+            Distribution => "cloudfront",
+            Guardrails => "espada",
+        }
+    }
+
+    /// The EC2 kind of an id, from its prefix ("i-" instance, "ami-" image, ...).
+    pub fn of_ec2_id(id: &str) -> Kind {
+        match id.split('-').next().unwrap_or("") {
+            "i" => Kind::Instance,
+            "ami" => Kind::Image,
+            "vol" => Kind::Volume,
+            "snap" => Kind::Snapshot,
+            "sg" => Kind::SecurityGroup,
+            "vpc" => Kind::Vpc,
+            "subnet" => Kind::Subnet,
+            "rtb" => Kind::RouteTable,
+            "igw" => Kind::InternetGateway,
+            "nat" => Kind::NatGateway,
+            "eni" => Kind::NetworkInterface,
+            "eipalloc" => Kind::ElasticIp,
+            "acl" => Kind::NetworkAcl,
+            "vpce" => Kind::VpcEndpoint,
+            "fl" => Kind::FlowLog,
+            "lt" => Kind::LaunchTemplate,
+            "key" => Kind::KeyPair,
+            _ => Kind::Ec2Resource,
+        }
+    }
+}
+
+/// A resource a call acts on, for the environment lookup, plans and the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Target {
-    /// The AWS service that owns it, as in ARNs: "ec2", "s3", "elasticloadbalancing", ...
-    pub service: &'static str,
-    /// The resource type, e.g. "instance", "image", "key-pair", "bucket".
-    pub kind: &'static str,
-    /// Its id or name, as the service's APIs take it.
+    pub kind: Kind,
+    /// Its id, name or ARN, as the service's APIs take it.
     pub id: String,
+    /// The resource it lives in (an object's bucket, a listener's load balancer, a new
+    /// subnet's VPC). Its environment counts too: the stricter of the two applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Box<Target>>,
+    /// The call creates it: there is nothing to look up yet, so its environment comes from the
+    /// tags the call gives it and from its parent.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub new: bool,
 }
 
 impl Target {
-    pub fn new(service: &'static str, kind: &'static str, id: impl Into<String>) -> Self {
+    pub fn new(kind: Kind, id: impl Into<String>) -> Self {
         Self {
-            service,
             kind,
             id: id.into(),
+            parent: None,
+            new: false,
         }
+    }
+
+    /// A resource the call creates.
+    pub fn created(kind: Kind, id: impl Into<String>) -> Self {
+        Self {
+            new: true,
+            ..Self::new(kind, id)
+        }
+    }
+
+    /// An EC2 resource by id, its kind read from the id's prefix.
+    pub fn ec2(id: impl Into<String>) -> Self {
+        let id = id.into();
+        Self::new(Kind::of_ec2_id(&id), id)
+    }
+
+    pub fn in_parent(mut self, parent: Target) -> Self {
+        self.parent = Some(Box::new(parent));
+        self
+    }
+
+    /// This target and its parents, nearest first.
+    pub fn lineage(&self) -> impl Iterator<Item = &Target> {
+        std::iter::successors(Some(self), |t| t.parent.as_deref())
     }
 }
 
-/// A parsed call, ready to run.
-pub trait Prepared: Send + Sync {
-    /// The resources the call names (empty for calls that name none, such as most lists).
+/// One action of a tool: its typed input (serde + schemars, `deny_unknown_fields`, doc comments
+/// written for the model) and everything the pipeline needs to know about it.
+pub trait Action: DeserializeOwned + JsonSchema + Send + Sync + Sized + 'static {
+    /// The action's name, snake_case, as the model sends it.
+    const NAME: &'static str;
+    /// One line for the tool description: what the action does.
+    const DESCRIPTION: &'static str;
+    const ACCESS: Access;
+    /// The risk of any call of this action; [`Action::flags`] can raise it for one call.
+    const RISK: Risk;
+    /// How a dry run works. Plan-only unless the action marks every mutating request it sends
+    /// as a dry run when [`Cx::dry_run`] is set.
+    const DRY_RUN: DryRun = DryRun::PlanOnly;
+
+    /// Rules across fields that serde cannot express, checked before the guardrails so that a
+    /// call that cannot run never gets a confirmation token.
+    fn validate(&self) -> Result<(), ToolError> {
+        Ok(())
+    }
+
+    /// The resources the call names, with their parents. Empty only for calls that name none
+    /// (most lists, creates of top-level resources).
     fn targets(&self) -> Vec<Target>;
 
-    /// Whether `execute` honours `ExecCtx::dry_run` with the service's own validation (EC2
-    /// `DryRun`). When false, the dispatcher answers a dry run with the computed plan and never
-    /// executes the call.
-    fn native_dry_run(&self) -> bool;
-
-    /// Why this call is riskier than its action's access class says (e.g. it opens a port to
-    /// the whole internet). The guardrails treat a flagged call as high risk.
-    fn risk_flags(&self) -> Vec<String> {
+    /// Why this call is riskier than [`Action::RISK`] (a port opened to the world, a public
+    /// policy, an environment tag changed).
+    fn flags(&self) -> Vec<Flag> {
         Vec::new()
     }
 
-    /// The environment the call changes when it is not a resource's (the guardrails tool's
-    /// own settings); it takes precedence over tags and configuration.
-    fn environment(&self) -> Option<crate::guardrails::environment::Environment> {
-        None
-    }
-
-    fn execute<'a>(
-        self: Box<Self>,
-        ctx: &'a ExecCtx<'a>,
-    ) -> BoxFuture<'a, Result<Output, ToolError>>;
+    /// Runs the call. Read actions and dry runs get clients that refuse any change.
+    fn run(self, cx: &Cx<'_>) -> impl Future<Output = Result<Output, ToolError>> + Send;
 }
 
-/// Parses one action's arguments into a typed, validated call.
-pub type PrepareFn = fn(&str, Map<String, Value>) -> Result<Box<dyn Prepared>, ToolError>;
+/// A parsed call of some action, as the dispatcher and the guardrails see it.
+pub trait Call: Send + Sync {
+    fn targets(&self) -> Vec<Target>;
+    fn flags(&self) -> Vec<Flag>;
+    fn run<'a>(self: Box<Self>, cx: &'a Cx<'a>) -> BoxFuture<'a, Result<Output, ToolError>>;
+}
+
+struct Parsed<A>(A);
+
+impl<A: Action> Call for Parsed<A> {
+    fn targets(&self) -> Vec<Target> {
+        self.0.targets()
+    }
+
+    fn flags(&self) -> Vec<Flag> {
+        self.0.flags()
+    }
+
+    fn run<'a>(self: Box<Self>, cx: &'a Cx<'a>) -> BoxFuture<'a, Result<Output, ToolError>> {
+        Box::pin(self.0.run(cx))
+    }
+}
+
+/// Parses and validates an action's arguments into a call.
+pub type ParseFn = fn(Map<String, Value>) -> Result<Box<dyn Call>, ToolError>;
+
+/// What the registry knows of an action without a call: built from the type by
+/// [`ActionDef::of`].
+#[derive(Clone, Copy)]
+pub struct ActionDef {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub access: Access,
+    pub risk: Risk,
+    pub dry_run: DryRun,
+    /// The flat, cleaned JSON schema of the action's input struct.
+    pub schema: fn() -> Value,
+    /// Parses and validates arguments (common fields already removed) into a call.
+    pub parse: ParseFn,
+}
+
+impl ActionDef {
+    pub const fn of<A: Action>() -> Self {
+        Self {
+            name: A::NAME,
+            description: A::DESCRIPTION,
+            access: A::ACCESS,
+            risk: A::RISK,
+            dry_run: A::DRY_RUN,
+            schema: crate::schema::action_schema::<A>,
+            parse: parse::<A>,
+        }
+    }
+
+    /// The risk of a call with these flags.
+    pub fn risk_with(&self, flags: &[Flag]) -> Risk {
+        flags.iter().map(|f| f.risk).fold(self.risk, Risk::max)
+    }
+}
+
+impl std::fmt::Debug for ActionDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActionDef")
+            .field("name", &self.name)
+            .field("access", &self.access)
+            .field("risk", &self.risk)
+            .finish_non_exhaustive()
+    }
+}
 
 /// A tool as the server registers it.
-pub struct ToolDef {
+pub struct Tool {
     pub name: &'static str,
+    /// The name `--toolsets` selects it by.
     pub toolset: &'static str,
-    pub description: &'static str,
-    pub actions: fn() -> Vec<ActionSpec>,
-    /// Parses an action's arguments (common fields already removed) into a typed call.
-    pub prepare: PrepareFn,
+    /// One sentence on the tool; the action lines are generated from `actions`.
+    pub about: &'static str,
+    pub actions: &'static [ActionDef],
 }
 
-impl ToolDef {
-    pub fn action(&self, name: &str) -> Option<ActionSpec> {
-        (self.actions)().into_iter().find(|a| a.name == name)
+impl Tool {
+    pub fn action(&self, name: &str) -> Option<&'static ActionDef> {
+        self.actions.iter().find(|a| a.name == name)
     }
 }
 
-/// Parses `args` into `T`, turning serde's message into one that names what the action accepts.
-pub fn parse_input<T: serde::de::DeserializeOwned>(
-    action: &str,
-    args: Map<String, Value>,
-    schema: fn() -> Value,
-) -> Result<T, ToolError> {
-    serde_json::from_value(Value::Object(args)).map_err(|e| {
-        let schema = schema();
+impl std::fmt::Debug for Tool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+fn parse<A: Action>(args: Map<String, Value>) -> Result<Box<dyn Call>, ToolError> {
+    let input: A = serde_json::from_value(Value::Object(args)).map_err(|e| {
+        let schema = crate::schema::action_schema::<A>();
         let fields = crate::schema::describe_fields(&schema);
-        ToolError::invalid(format!("invalid arguments for {action}: {e}; {fields}"))
-    })
+        ToolError::invalid(format!("invalid arguments for {}: {e}; {fields}", A::NAME))
+    })?;
+    input.validate()?;
+    Ok(Box::new(Parsed(input)))
 }
 
-/// Defines a tool's action enum, its typed request enum, names, descriptions and parsing.
-///
-/// The access class is not part of the macro on purpose: each tool writes it as an exhaustive
-/// `match` so that an unclassified action does not compile.
-#[macro_export]
-macro_rules! actions {
-    (
-        $action:ident, $request:ident;
-        $( $variant:ident ( $name:literal, $input:ty ) : $desc:literal ; )+
-    ) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $action { $( $variant ),+ }
-
-        #[derive(Debug)]
-        pub enum $request { $( $variant($input) ),+ }
-
-        impl $action {
-            pub const ALL: &'static [$action] = &[ $( $action::$variant ),+ ];
-
-            pub fn name(self) -> &'static str {
-                match self { $( $action::$variant => $name ),+ }
-            }
-
-            pub fn description(self) -> &'static str {
-                match self { $( $action::$variant => $desc ),+ }
-            }
-
-            pub fn from_name(name: &str) -> Option<Self> {
-                match name { $( $name => Some($action::$variant), )+ _ => None }
-            }
-
-            pub fn input_schema(self) -> fn() -> serde_json::Value {
-                match self {
-                    $( $action::$variant => || $crate::schema::action_schema::<$input>() ),+
-                }
-            }
-
-            pub fn specs() -> Vec<$crate::registry::ActionSpec> {
-                Self::ALL
-                    .iter()
-                    .map(|a| $crate::registry::ActionSpec {
-                        name: a.name(),
-                        access: a.access(),
-                        description: a.description(),
-                        input_schema: a.input_schema(),
-                    })
-                    .collect()
-            }
-        }
-
-        impl $request {
-            pub fn parse(
-                action: $action,
-                args: serde_json::Map<String, serde_json::Value>,
-            ) -> Result<Self, $crate::error::ToolError> {
-                let schema = action.input_schema();
-                Ok(match action {
-                    $( $action::$variant => $request::$variant(
-                        $crate::registry::parse_input(action.name(), args, schema)?
-                    ), )+
-                })
-            }
-
-            pub fn action(&self) -> $action {
-                match self { $( $request::$variant(_) => $action::$variant ),+ }
-            }
-        }
-    };
+/// Who is calling, and how to reach a person in the client, if the client can ask one.
+#[derive(Clone, Default)]
+pub struct Caller {
+    /// The requester identity recorded on approval requests, e.g. "agent:claude-code".
+    pub requester: String,
+    pub human: Option<Arc<dyn HumanChannel>>,
 }
+
+/// A person's answer, collected by the client (MCP elicitation), never by the agent.
+#[derive(Debug, Clone)]
+pub struct HumanAnswer {
+    pub name: String,
+    pub approve: bool,
+    pub comment: Option<String>,
+}
+
+/// Asks the person in front of the client to decide on an approval request.
+pub trait HumanChannel: Send + Sync {
+    /// `Ok(None)` when the person declined to answer.
+    fn ask<'a>(&'a self, message: String) -> BoxFuture<'a, Result<Option<HumanAnswer>, String>>;
+}
+
+/// What a running action can reach: AWS clients for its region, in the mode the pipeline
+/// chose, and the caller.
+pub struct Cx<'a> {
+    aws: &'a AwsPool,
+    region: Option<String>,
+    guard: Option<Guard>,
+    pub caller: &'a Caller,
+    host: &'a (dyn Any + Send + Sync),
+}
+
+impl<'a> Cx<'a> {
+    /// A context for one call. `guard` is `None` only for a real run of a mutating action.
+    pub fn new(
+        aws: &'a AwsPool,
+        region: Option<String>,
+        guard: Option<Guard>,
+        caller: &'a Caller,
+        host: &'a (dyn Any + Send + Sync),
+    ) -> Self {
+        Self {
+            aws,
+            region,
+            guard,
+            caller,
+            host,
+        }
+    }
+
+    /// A client for the call's region, refusing changes when the call may not make any.
+    pub async fn client<C: SdkClient>(&self) -> C {
+        self.aws
+            .client::<C>(self.region.as_deref(), self.guard)
+            .await
+    }
+
+    /// A client for another region (copying from one, a bucket that lives elsewhere), with
+    /// the same guard.
+    pub async fn client_in<C: SdkClient>(&self, region: Option<&str>) -> C {
+        self.aws
+            .client::<C>(region.or(self.region.as_deref()), self.guard)
+            .await
+    }
+
+    /// Whether this is a native dry run: mark every mutating request as one.
+    pub fn dry_run(&self) -> bool {
+        self.guard == Some(Guard::DryRun)
+    }
+
+    /// The region of this call (the per-call `region`, else the session's), if known.
+    pub fn region(&self) -> Option<String> {
+        self.region.clone().or_else(|| self.aws.default_region())
+    }
+
+    pub fn aws(&self) -> &'a AwsPool {
+        self.aws
+    }
+
+    /// The object that runs the pipeline, for the one tool that examines other calls
+    /// (`aws_guardrails`); `None` for any other type.
+    pub fn host<T: 'static>(&self) -> Option<&'a T> {
+        self.host.downcast_ref::<T>()
+    }
+}
+
+/// Tags as the tools take them: key to value.
+pub type Tags = BTreeMap<String, String>;

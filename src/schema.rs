@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use schemars::{JsonSchema, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
 
-use crate::registry::{Access, ActionSpec};
+use crate::registry::{Access, ActionDef, Tool};
 
 /// Fields every tool accepts besides `action`; removed before the per-action parse.
 pub const COMMON_FIELDS: &[&str] = &[
@@ -18,6 +18,12 @@ pub const COMMON_FIELDS: &[&str] = &[
     "confirm_token",
     "approval_request_id",
     "change_request_id",
+];
+
+/// Fields whose meaning is the same wherever they appear: described once, here, tersely.
+const SHARED_DOCS: &[(&str, &str)] = &[
+    ("max_results", "Page size (default 50, max 1000)"),
+    ("next_token", "From the previous page"),
 ];
 
 /// The cleaned, inlined schema of one action's input struct.
@@ -36,68 +42,57 @@ pub fn action_schema<T: JsonSchema>() -> Value {
     value
 }
 
+/// The actions of a tool exposed in this mode: all, or only reads in read-only mode.
+pub fn exposed(tool: &Tool, read_only: bool) -> impl Iterator<Item = &'static ActionDef> {
+    tool.actions
+        .iter()
+        .filter(move |a| !read_only || a.access == Access::Read)
+}
+
 /// The flat schema of a tool: the `action` enum plus the merge of its actions' fields.
 ///
-/// In read-only mode only Read actions, and the fields they use, are present.
-pub fn tool_schema(actions: &[ActionSpec], read_only: bool) -> Value {
-    let exposed: Vec<&ActionSpec> = actions
-        .iter()
-        .filter(|a| !read_only || a.access == Access::Read)
-        .collect();
-    let mut fields: BTreeMap<String, (Value, Vec<&str>)> = BTreeMap::new();
-    let mut any_mutating = false;
-    for action in &exposed {
-        any_mutating |= action.access != Access::Read;
-        let schema = (action.input_schema)();
-        for (name, prop) in properties(&schema) {
-            let entry = fields
-                .entry(name.clone())
-                .or_insert_with(|| (prop.clone(), Vec::new()));
-            entry.1.push(action.name);
-        }
-    }
+/// In read-only mode only Read actions, and the fields they use, are present. Which action
+/// takes which field is in the tool description, so field descriptions stay short.
+pub fn tool_schema(tool: &Tool, read_only: bool) -> Value {
+    let actions: Vec<&ActionDef> = exposed(tool, read_only).collect();
     let mut props = Map::new();
-    let names: Vec<&str> = exposed.iter().map(|a| a.name).collect();
     props.insert(
         "action".into(),
-        json!({"type": "string", "enum": names, "description": "The operation to run"}),
+        json!({"type": "string", "enum": actions.iter().map(|a| a.name).collect::<Vec<_>>()}),
     );
-    for (name, (mut prop, users)) in fields {
-        let doc = prop
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let desc = if users.len() == exposed.len() {
-            doc
-        } else {
-            format!("{doc} Used by: {}", users.join(", "))
-                .trim()
-                .to_string()
-        };
-        prop["description"] = json!(desc);
+    let mut fields: BTreeMap<String, Value> = BTreeMap::new();
+    for action in &actions {
+        let schema = (action.schema)();
+        for (name, prop) in properties(&schema) {
+            fields.entry(name.clone()).or_insert_with(|| prop.clone());
+        }
+    }
+    for (name, mut prop) in fields {
+        if let Some((_, doc)) = SHARED_DOCS.iter().find(|(n, _)| *n == name) {
+            prop["description"] = json!(doc);
+        }
         props.insert(name, prop);
     }
     props.insert(
         "region".into(),
-        json!({"type": "string", "description": "AWS region for this call, e.g. eu-west-1 (default: the server's)"}),
+        json!({"type": "string", "description": "Default: the server's"}),
     );
-    if any_mutating {
+    if actions.iter().any(|a| a.access != Access::Read) {
         props.insert(
             "dry_run".into(),
-            json!({"type": "boolean", "description": "Change nothing: AWS checks the call where it has a dry-run mode (EC2), else the plan is returned"}),
+            json!({"type": "boolean", "description": "Change nothing; AWS validates where it can, else the plan is returned"}),
         );
         props.insert(
             "confirm_token".into(),
-            json!({"type": "string", "description": "Token from a confirmation_required result; repeat the same call with it to execute"}),
+            json!({"type": "string", "description": "From confirmation_required: repeat the identical call with it"}),
         );
         props.insert(
             "approval_request_id".into(),
-            json!({"type": "string", "description": "Id from a pending_approval result, once humans approved it; repeat the same call with it"}),
+            json!({"type": "string", "description": "From pending_approval, once people approved: repeat the identical call with it"}),
         );
         props.insert(
             "change_request_id".into(),
-            json!({"type": "string", "description": "Change request this change belongs to (required for approved production changes)"}),
+            json!({"type": "string", "description": "The change request this change belongs to"}),
         );
     }
     json!({
@@ -106,6 +101,37 @@ pub fn tool_schema(actions: &[ActionSpec], read_only: bool) -> Value {
         "required": ["action"],
         "additionalProperties": false,
     })
+}
+
+/// The tool description: its sentence, then one line per exposed action,
+/// `name(required, optional?) — what it does`.
+pub fn tool_description(tool: &Tool, read_only: bool) -> String {
+    let mut out = String::from(tool.about);
+    for action in exposed(tool, read_only) {
+        out.push('\n');
+        out.push_str(&signature(action));
+        out.push_str(" — ");
+        out.push_str(action.description);
+    }
+    out
+}
+
+/// `name(required, optional?)` from an action's schema.
+pub fn signature(action: &ActionDef) -> String {
+    let schema = (action.schema)();
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut params: Vec<String> = required.iter().map(|s| s.to_string()).collect();
+    params.extend(
+        properties(&schema)
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !required.contains(k))
+            .map(|k| format!("{k}?")),
+    );
+    format!("{}({})", action.name, params.join(", "))
 }
 
 /// "needs: a, b; also accepts: c, d", for error messages.

@@ -5,17 +5,18 @@ use std::sync::Arc;
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
     model::{
-        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-        ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-        ToolAnnotations,
+        CallToolRequestParams, CallToolResponse, CallToolResult, ClientJsonRpcMessage,
+        ContentBlock, Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities,
+        ServerConfig, ServerJsonRpcMessage, Tool, ToolAnnotations,
     },
     service::RequestContext,
+    transport::{Transport, async_rw::AsyncRwTransport},
 };
 
 use crate::{
     dispatch::Dispatcher,
-    guardrails::{Caller, HumanAnswer, HumanChannel},
-    registry::{Access, BoxFuture},
+    registry::{Access, BoxFuture, Caller, HumanAnswer, HumanChannel},
+    schema,
 };
 
 const INSTRUCTIONS: &str = "Typed AWS tools. Each tool takes an `action` plus that action's \
@@ -41,18 +42,20 @@ pub fn tool_definitions(dispatcher: &Dispatcher) -> Vec<Tool> {
         .tools()
         .iter()
         .map(|t| {
-            let exposed: Vec<Access> = (t.actions)()
-                .iter()
+            let exposed: Vec<Access> = schema::exposed(t, dispatcher.read_only())
                 .map(|a| a.access)
-                .filter(|a| !dispatcher.read_only() || *a == Access::Read)
                 .collect();
             let annotations = ToolAnnotations::new()
                 .read_only(exposed.iter().all(|a| *a == Access::Read))
                 .destructive(exposed.contains(&Access::Destructive))
                 .idempotent(false)
                 .open_world(true);
-            Tool::new(t.name, t.description, dispatcher.input_schema(t))
-                .with_annotations(annotations)
+            Tool::new(
+                t.name,
+                schema::tool_description(t, dispatcher.read_only()),
+                dispatcher.input_schema(t),
+            )
+            .with_annotations(annotations)
         })
         .collect()
 }
@@ -142,5 +145,58 @@ impl HumanChannel for Elicitation {
                 Err(e) => Err(e.to_string()),
             }
         })
+    }
+}
+
+/// The stdio transport the server runs on: rmcp's, made lenient about what comes before the
+/// first request. rmcp ends the session when a notification or response arrives before
+/// `initialize`; a client that sends one early (or a stray line) should not kill the server, so
+/// such messages are logged and dropped.
+pub fn transport() -> impl Transport<RoleServer> {
+    let (stdin, stdout) = rmcp::transport::stdio();
+    Lenient {
+        inner: AsyncRwTransport::new_server(stdin, stdout),
+        started: false,
+    }
+}
+
+/// Drops notifications and responses received before the first request.
+pub struct Lenient<T> {
+    pub inner: T,
+    pub started: bool,
+}
+
+impl<T: Transport<RoleServer>> Transport<RoleServer> for Lenient<T> {
+    type Error = T::Error;
+
+    fn send(
+        &mut self,
+        item: ServerJsonRpcMessage,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        self.inner.send(item)
+    }
+
+    async fn receive(&mut self) -> Option<ClientJsonRpcMessage> {
+        loop {
+            let msg = self.inner.receive().await?;
+            if !self.started {
+                let kind = match &msg {
+                    ClientJsonRpcMessage::Request(_) => {
+                        self.started = true;
+                        return Some(msg);
+                    }
+                    ClientJsonRpcMessage::Notification(_) => "notification",
+                    ClientJsonRpcMessage::Response(_) => "response",
+                    ClientJsonRpcMessage::Error(_) => "error",
+                };
+                tracing::warn!(kind, "ignoring a message sent before initialize");
+                continue;
+            }
+            return Some(msg);
+        }
+    }
+
+    fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        self.inner.close()
     }
 }

@@ -2,7 +2,10 @@
 //! call that needs it and cached, and one client per service on top of it. Nothing here runs at
 //! start-up, so `initialize` never waits on credentials, SSO or IMDS.
 
+pub mod ec2;
+pub mod guard;
 pub mod paging;
+pub mod tags;
 
 use std::{
     any::{Any, TypeId},
@@ -15,6 +18,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout
 use aws_types::service_config::ServiceConfigKey;
 use tokio::sync::OnceCell;
 
+pub use self::guard::Guard;
+use self::guard::GuardInterceptor;
 use crate::settings::Settings;
 
 /// Which credentials and region a client acts with. A per-call account or role joins this key
@@ -25,7 +30,7 @@ pub struct ContextKey {
     pub region: Option<String>,
 }
 
-type Clients = HashMap<(ContextKey, TypeId), Arc<dyn Any + Send + Sync>>;
+type Clients = HashMap<(ContextKey, TypeId, Option<Guard>), Arc<dyn Any + Send + Sync>>;
 
 /// Lazily built SDK configs and clients.
 pub struct AwsPool {
@@ -71,19 +76,18 @@ impl AwsPool {
         cell.get_or_init(|| self.load(key)).await.clone()
     }
 
-    /// A client of type `C` for a key, built with `make` on first use and cached.
-    pub async fn client<C>(&self, key: &ContextKey, make: fn(&SdkConfig) -> C) -> C
-    where
-        C: Clone + Send + Sync + 'static,
-    {
-        let slot = (key.clone(), TypeId::of::<C>());
+    /// A client of type `C` for `region` (or the session's), refusing what `guard` forbids;
+    /// built on first use and cached.
+    pub async fn client<C: SdkClient>(&self, region: Option<&str>, guard: Option<Guard>) -> C {
+        let key = self.key(region);
+        let slot = (key.clone(), TypeId::of::<C>(), guard);
         if let Some(c) = self.clients.lock().expect("client map lock").get(&slot) {
             return c
                 .downcast_ref::<C>()
                 .expect("client type matches its key")
                 .clone();
         }
-        let client = make(&self.config(key).await);
+        let client = C::build(&self.config(&key).await, guard);
         self.clients
             .lock()
             .expect("client map lock")
@@ -91,48 +95,17 @@ impl AwsPool {
         client
     }
 
-    pub async fn ec2(&self, region: Option<&str>) -> aws_sdk_ec2::Client {
-        self.client(&self.key(region), aws_sdk_ec2::Client::new)
-            .await
-    }
-
-    pub async fn sns(&self, region: Option<&str>) -> aws_sdk_sns::Client {
-        self.client(&self.key(region), aws_sdk_sns::Client::new)
-            .await
-    }
-
-    pub async fn sts(&self, region: Option<&str>) -> aws_sdk_sts::Client {
-        self.client(&self.key(region), aws_sdk_sts::Client::new)
-            .await
-    }
-
-    pub async fn autoscaling(&self, region: Option<&str>) -> aws_sdk_autoscaling::Client {
-        self.client(&self.key(region), aws_sdk_autoscaling::Client::new)
-            .await
-    }
-
-    pub async fn elbv2(&self, region: Option<&str>) -> aws_sdk_elasticloadbalancingv2::Client {
-        self.client(
-            &self.key(region),
-            aws_sdk_elasticloadbalancingv2::Client::new,
-        )
-        .await
-    }
-
-    /// An S3 client. With an endpoint override in effect (DESIGN §4: `Settings::endpoint_url`,
-    /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3` or a profile's `endpoint_url`) it addresses
-    /// buckets path-style, since emulators and proxies do not resolve `bucket.host` names.
-    pub async fn s3(&self, region: Option<&str>) -> aws_sdk_s3::Client {
-        self.client(&self.key(region), |conf| {
-            aws_sdk_s3::Client::from_conf(s3_config(conf))
-        })
-        .await
-    }
-
-    /// A CloudFront client. CloudFront is global: every region resolves to its one endpoint.
-    pub async fn cloudfront(&self, region: Option<&str>) -> aws_sdk_cloudfront::Client {
-        self.client(&self.key(region), aws_sdk_cloudfront::Client::new)
-            .await
+    /// Makes every later request for a `C` client in `region` (whatever its guard) get this
+    /// one: for tests that answer with `aws-smithy-mocks` where moto lacks an operation.
+    pub fn preset<C: SdkClient>(&self, region: Option<&str>, client: C) {
+        let key = self.key(region);
+        let mut clients = self.clients.lock().expect("client map lock");
+        for guard in [None, Some(Guard::ReadOnly), Some(Guard::DryRun)] {
+            clients.insert(
+                (key.clone(), TypeId::of::<C>(), guard),
+                Arc::new(client.clone()),
+            );
+        }
     }
 
     async fn load(&self, key: &ContextKey) -> SdkConfig {
@@ -162,11 +135,16 @@ impl AwsPool {
 /// The S3 client config for an SDK config: path-style addressing whenever an endpoint override
 /// is in effect, the SDK's default (virtual-hosted) otherwise.
 pub fn s3_config(conf: &SdkConfig) -> aws_sdk_s3::Config {
-    let mut builder = aws_sdk_s3::config::Builder::from(conf);
+    s3_builder(conf).build()
+}
+
+fn s3_builder(conf: &SdkConfig) -> aws_sdk_s3::config::Builder {
+    let builder = aws_sdk_s3::config::Builder::from(conf);
     if s3_endpoint_overridden(conf) {
-        builder = builder.force_path_style(true);
+        builder.force_path_style(true)
+    } else {
+        builder
     }
-    builder.build()
 }
 
 /// Whether S3 requests go to an overridden endpoint: one set in code or by `AWS_ENDPOINT_URL`
@@ -187,4 +165,54 @@ fn s3_endpoint_overridden(conf: &SdkConfig) -> bool {
     conf.service_config()
         .and_then(|sc| sc.load_config(key))
         .is_some_and(|url| !url.is_empty())
+}
+
+/// An aws-sdk-rust client the pool can build: one line per SDK crate in [`sdk_clients!`].
+pub trait SdkClient: Clone + Send + Sync + 'static {
+    fn build(conf: &SdkConfig, guard: Option<Guard>) -> Self;
+}
+
+/// Implements [`SdkClient`] for SDK crates whose client needs nothing beyond the shared config.
+macro_rules! sdk_clients {
+    ($($sdk:ident),+ $(,)?) => {$(
+        impl SdkClient for $sdk::Client {
+            fn build(conf: &SdkConfig, guard: Option<Guard>) -> Self {
+                let mut builder = $sdk::config::Builder::from(conf);
+                if let Some(g) = guard {
+                    builder = builder.interceptor(GuardInterceptor(g));
+                }
+                $sdk::Client::from_conf(builder.build())
+            }
+        }
+    )+};
+}
+
+sdk_clients!(
+    aws_sdk_ec2,
+    aws_sdk_autoscaling,
+    aws_sdk_elasticloadbalancingv2,
+    aws_sdk_cloudfront,
+    aws_sdk_sns,
+    aws_sdk_sts,
+);
+
+/// S3 addresses buckets path-style under an endpoint override (see [`s3_config`]).
+impl SdkClient for aws_sdk_s3::Client {
+    fn build(conf: &SdkConfig, guard: Option<Guard>) -> Self {
+        let mut builder = s3_builder(conf);
+        if let Some(g) = guard {
+            builder = builder.interceptor(GuardInterceptor(g));
+        }
+        aws_sdk_s3::Client::from_conf(builder.build())
+    }
+}
+
+/// The account the credentials act in (the id that maps to an environment).
+pub async fn account_id(client: &aws_sdk_sts::Client) -> Result<String, crate::error::ToolError> {
+    let out = client
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(crate::error::ToolError::from_sdk)?;
+    Ok(out.account().unwrap_or_default().to_string())
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{
-    classify::Risk,
+    Risk,
     environment::Environment,
     store::{Result, Store, new_id, now, rfc3339},
 };

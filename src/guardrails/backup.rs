@@ -5,6 +5,7 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use super::store::{Result, Store, new_id, now, rfc3339};
+use crate::error::ToolError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Backup {
@@ -48,4 +49,48 @@ impl Store {
             .take(limit)
             .collect())
     }
+}
+
+/// Snapshots every EBS volume attached to the instances; returns (instance, volume, snapshot).
+pub async fn snapshot_instance_volumes(
+    client: &aws_sdk_ec2::Client,
+    instance_ids: &[String],
+    description: &str,
+) -> std::result::Result<Vec<(String, String, String)>, ToolError> {
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+    let resp = client
+        .describe_instances()
+        .set_instance_ids(Some(instance_ids.to_vec()))
+        .send()
+        .await
+        .map_err(ToolError::from_sdk)?;
+    let mut made = Vec::new();
+    for inst in resp.reservations().iter().flat_map(|r| r.instances()) {
+        let id = inst.instance_id().unwrap_or_default().to_string();
+        for volume in inst
+            .block_device_mappings()
+            .iter()
+            .filter_map(|b| b.ebs()?.volume_id())
+        {
+            let snap = client
+                .create_snapshot()
+                .volume_id(volume)
+                .description(description)
+                .tag_specifications(
+                    TagSpecification::builder()
+                        .resource_type(ResourceType::Snapshot)
+                        .tags(Tag::builder().key("espada:backup-of").value(&id).build())
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(ToolError::from_sdk)?;
+            made.push((
+                id.clone(),
+                volume.to_string(),
+                snap.snapshot_id().unwrap_or_default().to_string(),
+            ));
+        }
+    }
+    Ok(made)
 }

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::store::{Result, Store, now};
+use crate::registry::Flag;
 
 /// Deployment environments, least strict first.
 #[derive(
@@ -51,15 +52,34 @@ impl Environment {
     /// The environment named by a resource's tags (`Environment`, `env` or `stage`).
     pub fn from_tags<'a>(tags: impl IntoIterator<Item = (&'a String, &'a String)>) -> Option<Self> {
         tags.into_iter()
-            .filter(|(k, _)| {
-                matches!(
-                    k.to_ascii_lowercase().as_str(),
-                    "environment" | "env" | "stage"
-                )
-            })
+            .filter(|(k, _)| ENVIRONMENT_KEYS.contains(&k.to_ascii_lowercase().as_str()))
             .filter_map(|(_, v)| Environment::parse(v))
             .max()
     }
+}
+
+/// Tag keys the guardrails read an environment from.
+pub const ENVIRONMENT_KEYS: &[&str] = &["environment", "env", "stage"];
+
+/// A flag for a call that sets or removes an environment tag key.
+pub fn environment_key_flag<'a>(
+    keys: impl IntoIterator<Item = &'a String>,
+    what: &str,
+) -> Option<Flag> {
+    let touched: Vec<&String> = keys
+        .into_iter()
+        .filter(|k| ENVIRONMENT_KEYS.contains(&k.to_ascii_lowercase().as_str()))
+        .collect();
+    (!touched.is_empty()).then(|| {
+        Flag::critical(format!(
+            "{what} the environment tag ({}), which decides the protection the resources get",
+            touched
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
 }
 
 /// How environments are recognised besides tags (config key `environments`).

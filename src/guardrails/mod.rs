@@ -23,7 +23,6 @@ pub mod approvals;
 pub mod audit;
 pub mod backup;
 pub mod changes;
-pub mod classify;
 pub mod confirm;
 pub mod environment;
 pub mod policy;
@@ -39,16 +38,15 @@ use self::{
     approvals::{ApprovalRequest, RequestedCall},
     backup::Backup,
     changes::ChangeStatus,
-    classify::Risk,
     environment::{Environment, Protection},
     policy::{Effect, Facts},
     store::Store,
 };
+pub use crate::registry::{Caller, HumanAnswer, HumanChannel, Risk};
 use crate::{
-    aws::AwsPool,
+    aws::{self, AwsPool, Guard, tags::Source},
     error::ToolError,
-    registry::{Access, BoxFuture, Target},
-    services,
+    registry::{Access, Flag, Kind, Tags, Target},
 };
 
 /// Config keys stored in the state file.
@@ -56,40 +54,18 @@ pub const TIME_ZONE_KEY: &str = "time_zone";
 pub const TOPIC_KEY: &str = "notification_topic_arn";
 pub const APPROVAL_TTL_KEY: &str = "approval_ttl_hours";
 
-/// Who is calling, and how to reach a human in the client, if the client can ask one.
-#[derive(Clone, Default)]
-pub struct Caller {
-    /// The requester identity recorded on approval requests, e.g. "agent:claude-code".
-    pub requester: String,
-    pub human: Option<std::sync::Arc<dyn HumanChannel>>,
-}
-
-/// A person's answer, collected by the client (MCP elicitation), never by the agent.
-#[derive(Debug, Clone)]
-pub struct HumanAnswer {
-    pub name: String,
-    pub approve: bool,
-    pub comment: Option<String>,
-}
-
-/// Asks the human in front of the client to decide on an approval request.
-pub trait HumanChannel: Send + Sync {
-    /// `Ok(None)` when the person declined to answer.
-    fn ask<'a>(&'a self, message: String) -> BoxFuture<'a, Result<Option<HumanAnswer>, String>>;
-}
-
 /// The facts of one call that the guardrails decide on.
 pub struct CallFacts<'a> {
     pub tool: &'a str,
     pub action: &'a str,
     pub description: &'a str,
     pub access: Access,
+    /// The action's declared risk, raised by the call's flags.
+    pub risk: Risk,
     /// The call's arguments without the guardrails' own fields, region included when given.
     pub args: &'a Map<String, Value>,
     pub targets: &'a [Target],
-    pub flags: &'a [String],
-    /// The environment the call names itself (see `Prepared::environment`).
-    pub environment: Option<Environment>,
+    pub flags: &'a [Flag],
     pub region: Option<&'a str>,
     pub confirm_token: Option<&'a str>,
     pub approval_request_id: Option<&'a str>,
@@ -107,6 +83,8 @@ pub struct Evaluation {
     pub account: Option<String>,
     pub resources: usize,
     pub flags: Vec<String>,
+    /// The environment of each target, strictest first, with where it came from.
+    pub target_environments: Vec<Value>,
     pub policies: Vec<Value>,
     pub protection: Option<Protection>,
     pub denied: Option<String>,
@@ -116,8 +94,6 @@ pub struct Evaluation {
     pub change_request_required: bool,
     pub backup_required: bool,
     pub needs_confirmation: bool,
-    #[serde(skip)]
-    pub tags: BTreeMap<String, String>,
 }
 
 impl Evaluation {
@@ -186,61 +162,121 @@ impl Guardrails {
         call: &CallFacts<'_>,
         aws: &AwsPool,
     ) -> Result<Evaluation, ToolError> {
-        let risk = classify::classify(call.action, call.access, !call.flags.is_empty());
+        let risk = call.risk;
         let destructive = call.access == Access::Destructive;
         let env_config = self.store.environment_config()?;
-
-        // Tags the call sets itself (create calls) and tags its targets carry.
-        let mut tags: BTreeMap<String, String> = BTreeMap::new();
-        if let Some(Value::Object(t)) = call.args.get("tags") {
-            tags.extend(
-                t.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))),
-            );
-        }
-        let mut tag_env = Environment::from_tags(&tags);
-        if call.access != Access::Read && !call.targets.is_empty() {
-            for t in services::tags::lookup(aws, call.region, call.targets)
-                .await?
-                .values()
-            {
-                tag_env = tag_env.max(Environment::from_tags(t));
-                for (k, v) in t {
-                    tags.entry(k.clone()).or_insert_with(|| v.clone());
-                }
-            }
-        }
         let account = if env_config.accounts.is_empty() {
             None
         } else {
-            Some(services::sts::account_id(&aws.sts(call.region).await).await?)
+            let sts: aws_sdk_sts::Client = aws.client(call.region, Some(Guard::ReadOnly)).await;
+            Some(aws::account_id(&sts).await?)
         };
         let region = call
             .region
             .map(str::to_string)
             .or_else(|| aws.default_region());
-        let (environment, environment_source) = if let Some(e) = call.environment {
-            (Some(e), "named by the call".to_string())
-        } else if let Some(e) = tag_env {
-            (Some(e), "resource tags".to_string())
-        } else if let Some(e) = account.as_ref().and_then(|a| env_config.accounts.get(a)) {
-            (
-                Some(*e),
-                format!("account {}", account.as_deref().unwrap_or("")),
-            )
-        } else if let Some(e) = region.as_ref().and_then(|r| env_config.regions.get(r)) {
-            (
-                Some(*e),
-                format!("region {}", region.as_deref().unwrap_or("")),
-            )
-        } else if destructive {
-            (
-                Some(env_config.default_environment),
-                "unknown; the configured default applies to destructive calls".to_string(),
-            )
-        } else {
-            (None, "unknown".to_string())
+        // Where nothing names an environment: the account's or the region's, else, for
+        // destructive calls, the configured default (production unless changed).
+        let fallback = account
+            .as_ref()
+            .and_then(|a| env_config.accounts.get(a))
+            .map(|e| (*e, format!("account {}", account.as_deref().unwrap_or(""))))
+            .or_else(|| {
+                region
+                    .as_ref()
+                    .and_then(|r| env_config.regions.get(r))
+                    .map(|e| (*e, format!("region {}", region.as_deref().unwrap_or(""))))
+            })
+            .or(destructive.then(|| {
+                (
+                    env_config.default_environment,
+                    "unknown; the configured default applies to destructive calls".to_string(),
+                )
+            }));
+
+        // The tags the call gives its resources (creates, tag changes) count with the
+        // targets' current ones: a re-tag is judged in the stricter of the old and new.
+        let call_tags: Tags = match call.args.get("tags") {
+            Some(Value::Object(t)) => t
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect(),
+            _ => Tags::new(),
         };
+        let found = if call.access == Access::Read {
+            BTreeMap::new()
+        } else {
+            aws::tags::lookup(aws, call.region, call.targets).await
+        };
+        // Each target's environment is the strictest that its tags, its parents' tags and the
+        // call's own tags name; where none names one, the fallback. The call's environment is
+        // the strictest over all its targets, so one untagged or production target in a batch
+        // is never diluted by development ones.
+        let set_by_call = Environment::from_tags(&call_tags).map(|e| (e, "the tags the call sets"));
+        let mut tag_sets: Vec<Tags> = vec![call_tags.clone()];
+        let mut unreadable: Vec<String> = Vec::new();
+        let mut resolved: Vec<(Option<Environment>, String, String)> = Vec::new();
+        for target in call.targets {
+            let mut named: Vec<(Environment, String)> = set_by_call
+                .iter()
+                .map(|(e, from)| (*e, from.to_string()))
+                .collect();
+            for node in target.lineage() {
+                if node.kind == Kind::Guardrails {
+                    named.extend(
+                        Environment::parse(&node.id).map(|e| (e, "named by the call".into())),
+                    );
+                } else if !node.new && aws::tags::source(node.kind) != Source::Parent {
+                    match found.get(&(node.kind, node.id.clone())) {
+                        Some(Ok(sets)) => {
+                            for set in sets {
+                                named.extend(
+                                    Environment::from_tags(set)
+                                        .map(|e| (e, format!("tags of {}", node.id))),
+                                );
+                                tag_sets.push(set.clone());
+                            }
+                        }
+                        Some(Err(why)) => unreadable.push(format!("{}: {why}", node.id)),
+                        None => {}
+                    }
+                }
+            }
+            let strictest = named
+                .into_iter()
+                .max_by_key(|(e, _)| *e)
+                .or_else(|| fallback.clone());
+            resolved.push(match strictest {
+                Some((e, from)) => (Some(e), target.id.clone(), from),
+                None => (None, target.id.clone(), "untagged".into()),
+            });
+        }
+        if call.access != Access::Read && !unreadable.is_empty() {
+            return Err(ToolError::Refused(format!(
+                "the environment of {} {} cannot be told, so it was not run: the tags of {} \
+                 could not be read; retry when AWS answers (the credentials need the \
+                 service's tag-read permission); nothing was done",
+                call.tool,
+                call.action,
+                unreadable.join("; ")
+            )));
+        }
+        resolved.sort_by_key(|r| std::cmp::Reverse(r.0));
+        let (environment, environment_source) = match resolved.first() {
+            Some((Some(e), id, from)) => (Some(*e), format!("{from} ({id})")),
+            Some((None, _, _)) => (None, "unknown".to_string()),
+            None => match set_by_call
+                .map(|(e, from)| (e, from.to_string()))
+                .or_else(|| fallback.clone())
+            {
+                Some((e, from)) => (Some(e), from),
+                None => (None, "unknown".to_string()),
+            },
+        };
+        let target_environments = resolved
+            .iter()
+            .map(|(e, id, from)| json!({"target": id, "environment": e, "from": from}))
+            .collect();
 
         let time_zone: String = self
             .store
@@ -252,7 +288,7 @@ impl Guardrails {
             access: call.access,
             environment,
             region: region.as_deref(),
-            tags: &tags,
+            tags: &tag_sets,
             resources: call.targets.len(),
             minute_of_week: policy::minute_of_week(&time_zone),
         };
@@ -308,7 +344,8 @@ impl Guardrails {
             environment_source,
             account,
             resources: call.targets.len(),
-            flags: call.flags.to_vec(),
+            flags: call.flags.iter().map(|f| f.reason.clone()).collect(),
+            target_environments,
             policies: matched
                 .iter()
                 .map(|p| json!({"id": p.id, "name": p.name, "effect": p.effect}))
@@ -321,7 +358,6 @@ impl Guardrails {
             change_request_required: needs_approval && p.change_request_required,
             backup_required: destructive && p.backup_required,
             needs_confirmation,
-            tags,
         })
     }
 
@@ -490,15 +526,15 @@ impl Guardrails {
     ) -> Result<Vec<Backup>, ToolError> {
         let instances: Vec<String> = targets
             .iter()
-            .filter(|t| t.service == "ec2" && t.kind == "instance")
+            .filter(|t| t.kind == Kind::Instance)
             .map(|t| t.id.clone())
             .collect();
         if instances.is_empty() {
             return Ok(Vec::new());
         }
         let reason = format!("{tool} {action}");
-        let made = services::ec2::snapshot_instance_volumes(
-            &aws.ec2(region).await,
+        let made = backup::snapshot_instance_volumes(
+            &aws.client(region, None).await,
             &instances,
             &format!("espada-aws backup before {reason}"),
         )
@@ -544,13 +580,36 @@ impl Guardrails {
             "espada-aws {event}: {} {} ({})",
             req.call.tool, req.call.action, req.id
         );
-        let client = aws.sns(services::sns::topic_region(&topic)).await;
-        if let Err(e) =
-            services::sns::publish(&client, &topic, &subject, &message.to_string()).await
-        {
+        let client = aws.client(topic_region(&topic), None).await;
+        if let Err(e) = publish(&client, &topic, &subject, &message.to_string()).await {
             tracing::warn!(topic, error = %e, "approval notification failed");
         }
     }
+}
+
+/// Publishes one message to an SNS topic and returns its message id.
+pub async fn publish(
+    client: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    subject: &str,
+    message: &str,
+) -> Result<String, ToolError> {
+    // SNS subjects are at most 100 ASCII characters.
+    let subject: String = subject.chars().filter(char::is_ascii).take(100).collect();
+    let out = client
+        .publish()
+        .topic_arn(topic_arn)
+        .subject(subject)
+        .message(message)
+        .send()
+        .await
+        .map_err(ToolError::from_sdk)?;
+    Ok(out.message_id().unwrap_or_default().to_string())
+}
+
+/// The region of a topic ARN (`arn:aws:sns:REGION:ACCOUNT:NAME`).
+pub fn topic_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty())
 }
 
 fn pending_answer(req: &ApprovalRequest, eval: &Evaluation) -> Value {
@@ -590,7 +649,7 @@ fn confirmation_answer(call: &CallFacts<'_>, eval: &Evaluation, token: &str, ttl
             "arguments": call.args,
             "environment": eval.environment,
             "risk": eval.risk,
-            "risk_flags": call.flags,
+            "risk_flags": eval.flags,
         },
         "confirm_token": token,
         "expires_in_seconds": ttl,

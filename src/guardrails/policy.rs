@@ -84,7 +84,9 @@ pub struct Facts<'a> {
     pub access: Access,
     pub environment: Option<Environment>,
     pub region: Option<&'a str>,
-    pub tags: &'a BTreeMap<String, String>,
+    /// The tag sets of the call's targets and the tags it sets: a rule's tags match when one
+    /// set has them all (keys and values compared without case).
+    pub tags: &'a [BTreeMap<String, String>],
     pub resources: usize,
     /// Minutes since Monday 00:00 in the configured time zone.
     pub minute_of_week: u32,
@@ -116,7 +118,14 @@ impl PolicyRule {
             && (self.regions.is_empty()
                 || f.region
                     .is_some_and(|r| self.regions.iter().any(|x| x == r)))
-            && self.tags.iter().all(|(k, v)| f.tags.get(k) == Some(v))
+            && (self.tags.is_empty()
+                || f.tags.iter().any(|set| {
+                    self.tags.iter().all(|(k, v)| {
+                        set.iter().any(|(sk, sv)| {
+                            sk.eq_ignore_ascii_case(k) && sv.trim().eq_ignore_ascii_case(v.trim())
+                        })
+                    })
+                }))
             && self.min_resources.is_none_or(|m| f.resources >= m as usize)
             && self
                 .window

@@ -1,14 +1,22 @@
-//! One file per tool: its action enum, per-action input structs, and the hand-off to services.
+//! One folder per tool: its actions, grouped by resource area, each an input struct with its
+//! `Action` impl next to the AWS calls it makes.
 
 pub mod ec2;
 pub mod guardrails;
-pub mod network;
-pub mod s3;
 
-use crate::registry::ToolDef;
+use crate::{
+    dispatch::Dispatcher, guardrails::store::StoreError, registry::Tool, settings::Settings,
+};
 
 /// Every tool the server can register, in the order clients list them.
-pub static ALL: &[&ToolDef] = &[&ec2::TOOL, &network::TOOL, &s3::TOOL, &guardrails::TOOL];
+pub static ALL: &[&Tool] = &[&ec2::TOOL, &guardrails::TOOL];
+
+impl Dispatcher {
+    /// The dispatcher over every tool, of which `settings.toolsets` picks the registered ones.
+    pub fn new(settings: &Settings) -> Result<Self, StoreError> {
+        Self::over(settings, ALL)
+    }
+}
 
 /// Checks `--toolsets` names against the registry, so a typo does not silently register nothing.
 pub fn check_toolsets(names: &[String]) -> Result<(), String> {

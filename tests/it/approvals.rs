@@ -524,11 +524,13 @@ async fn every_destructive_action_is_gated() {
     .unwrap();
     let mut seen = 0;
     for tool in d.tools() {
-        for a in (tool.actions)()
+        for a in tool
+            .actions
+            .iter()
             .into_iter()
             .filter(|a| a.access == Access::Destructive)
         {
-            let schema = (a.input_schema)();
+            let schema = (a.schema)();
             let mut args = serde_json::Map::new();
             args.insert("action".into(), json!(a.name));
             args.insert("change_request_id".into(), cr["data"]["id"].clone());

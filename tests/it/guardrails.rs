@@ -263,7 +263,7 @@ async fn read_only_hides_every_mutating_action_of_both_tools() {
             .iter()
             .map(|v| v.as_str().unwrap())
             .collect();
-        let actions = (def.actions)();
+        let actions = def.actions;
         let reads: Vec<&str> = actions
             .iter()
             .filter(|a| a.access == Access::Read)

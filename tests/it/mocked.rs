@@ -1,8 +1,7 @@
-//! Service code for operations moto's server cannot answer, tested with `aws-smithy-mocks`
+//! `aws_ec2` actions for operations moto's server cannot answer, run against `aws-smithy-mocks`
 //! responses shaped like AWS's documented examples. moto 5.2.5 answers MonitorInstances and
-//! UnmonitorInstances with HTTP 500, accepts but ignores ModifyImageAttribute descriptions,
-//! records no Auto Scaling activities, ignores DryRun on CreateSubnet, and answers a revoke of
-//! a missing security group rule differently from AWS.
+//! UnmonitorInstances with HTTP 500, accepts but ignores ModifyImageAttribute descriptions, and
+//! records no Auto Scaling activities.
 
 use aws_sdk_ec2::{
     Client,
@@ -14,8 +13,36 @@ use aws_sdk_ec2::{
     types::{InstanceMonitoring, Monitoring, MonitoringState},
 };
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
-use espada_aws::services::ec2::Ec2;
-use serde_json::json;
+use espada_aws::tools::ec2::{
+    images::ModifyAmiAttribute,
+    instances::{DisableMonitoring, EnableMonitoring},
+    scaling::GetScalingActivities,
+};
+use espada_aws::{
+    aws::{AwsPool, Guard, SdkClient},
+    output::Output,
+    registry::{Action, Caller, Cx},
+    settings::Settings,
+};
+use serde_json::{Value, json};
+
+/// Runs one action with `client` answering its AWS calls; `guard` as the dispatcher would
+/// choose it (`Some(Guard::DryRun)` for a native dry run).
+pub async fn run_with<A: Action, C: SdkClient>(
+    client: C,
+    args: Value,
+    guard: Option<Guard>,
+) -> Result<Output, espada_aws::error::ToolError> {
+    let pool = AwsPool::new(&Settings {
+        region: Some("us-east-1".into()),
+        ..Settings::default()
+    });
+    pool.preset(None, client);
+    let input: A = serde_json::from_value(args).expect("arguments parse");
+    let caller = Caller::default();
+    let cx = Cx::new(&pool, None, guard, &caller, &());
+    input.run(&cx).await
+}
 
 fn client(rules: &[&Rule]) -> Client {
     let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
@@ -63,12 +90,8 @@ async fn monitoring_on_and_off_with_smithy_mocks() {
                 .build()
         });
     let c = client(&[&on, &off]);
-    let ec2 = Ec2 {
-        client: &c,
-        dry_run: false,
-    };
-    let out = ec2
-        .set_monitoring(vec!["i-1234567890abcdef0".into()], true)
+    let ids = json!({"instance_ids": ["i-1234567890abcdef0"]});
+    let out = run_with::<EnableMonitoring, _>(c.clone(), ids.clone(), None)
         .await
         .unwrap();
     assert_eq!(
@@ -76,8 +99,7 @@ async fn monitoring_on_and_off_with_smithy_mocks() {
         json!([{"instance_id": "i-1234567890abcdef0", "monitoring": "pending"}])
     );
     assert!(out.summary.starts_with("Enabling detailed monitoring on 1"));
-    let out = ec2
-        .set_monitoring(vec!["i-1234567890abcdef0".into()], false)
+    let out = run_with::<DisableMonitoring, _>(c, ids, None)
         .await
         .unwrap();
     assert_eq!(out.data["instances"][0]["monitoring"], "disabling");
@@ -96,12 +118,13 @@ async fn monitoring_dry_run_with_smithy_mocks() {
                     .build(),
             )
         });
-    let c = client(&[&on]);
-    let ec2 = Ec2 {
-        client: &c,
-        dry_run: true,
-    };
-    let out = ec2.set_monitoring(vec!["i-1".into()], true).await.unwrap();
+    let out = run_with::<EnableMonitoring, _>(
+        client(&[&on]),
+        json!({"instance_ids": ["i-1"]}),
+        Some(Guard::DryRun),
+    )
+    .await
+    .unwrap();
     assert_eq!(out.data, json!({"dry_run": true, "would_succeed": true}));
     assert_eq!(on.num_calls(), 1);
 }
@@ -115,16 +138,13 @@ async fn ami_description_change_with_smithy_mocks() {
                 && r.launch_permission().is_none()
         })
         .then_output(|| ModifyImageAttributeOutput::builder().build());
-    let c = client(&[&rule]);
-    let ec2 = Ec2 {
-        client: &c,
-        dry_run: false,
-    };
-    let input: espada_aws::tools::ec2::ModifyAmiAttributeInput = serde_json::from_value(
+    let out = run_with::<ModifyAmiAttribute, _>(
+        client(&[&rule]),
         json!({"image_id": "ami-0abcdef1234567890", "description": "golden v2"}),
+        None,
     )
+    .await
     .unwrap();
-    let out = ec2.modify_ami_attribute(input).await.unwrap();
     assert_eq!(out.data["changed"], json!({"description": "golden v2"}));
     assert_eq!(out.data["public"], json!(false));
     assert_eq!(rule.num_calls(), 1);
@@ -193,11 +213,13 @@ async fn scaling_activities_with_smithy_mocks() {
                 .next_token("page-2")
                 .build()
         });
-    let svc = espada_aws::services::autoscaling::AutoScaling {
-        client: asg_client(&[&rule]),
-    };
-    let input = serde_json::from_value(json!({"auto_scaling_group_name": "my-asg"})).unwrap();
-    let out = svc.get_scaling_activities(input).await.unwrap();
+    let out = run_with::<GetScalingActivities, _>(
+        asg_client(&[&rule]),
+        json!({"auto_scaling_group_name": "my-asg"}),
+        Some(Guard::ReadOnly),
+    )
+    .await
+    .unwrap();
     let acts = out.data["activities"].as_array().unwrap();
     assert_eq!(acts.len(), 2);
     assert_eq!(acts[0]["status"], "Successful");
@@ -212,123 +234,4 @@ async fn scaling_activities_with_smithy_mocks() {
     assert_eq!(out.summary, "2 scaling activities for my-asg, 1 failed.");
     assert!(out.next_token.is_some(), "AWS's token is passed on");
     assert_eq!(rule.num_calls(), 1);
-}
-
-/// moto ignores DryRun on CreateSubnet (it creates the subnet), so the dry-run path of
-/// create_subnet is checked against EC2's documented DryRunOperation answer.
-#[tokio::test]
-async fn create_subnet_dry_run_with_smithy_mocks() {
-    use aws_sdk_ec2::{
-        operation::{
-            create_subnet::CreateSubnetError, describe_subnets::DescribeSubnetsOutput,
-            describe_vpcs::DescribeVpcsOutput,
-        },
-        types::{Subnet, Vpc, VpcCidrBlockAssociation, VpcCidrBlockState, VpcCidrBlockStateCode},
-    };
-    let vpcs = mock!(Client::describe_vpcs)
-        .match_requests(|r| r.vpc_ids() == ["vpc-1a2b3c4d"])
-        .then_output(|| {
-            DescribeVpcsOutput::builder()
-                .vpcs(
-                    Vpc::builder()
-                        .vpc_id("vpc-1a2b3c4d")
-                        .cidr_block("10.0.0.0/16")
-                        .cidr_block_association_set(
-                            VpcCidrBlockAssociation::builder()
-                                .cidr_block("10.0.0.0/16")
-                                .cidr_block_state(
-                                    VpcCidrBlockState::builder()
-                                        .state(VpcCidrBlockStateCode::Associated)
-                                        .build(),
-                                )
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build()
-        });
-    let subnets = mock!(Client::describe_subnets).then_output(|| {
-        DescribeSubnetsOutput::builder()
-            .subnets(
-                Subnet::builder()
-                    .subnet_id("subnet-9d4a7b6c")
-                    .vpc_id("vpc-1a2b3c4d")
-                    .cidr_block("10.0.1.0/24")
-                    .build(),
-            )
-            .build()
-    });
-    let create = mock!(Client::create_subnet)
-        .match_requests(|r| r.dry_run() == Some(true) && r.cidr_block() == Some("10.0.2.0/24"))
-        .then_error(|| {
-            CreateSubnetError::generic(
-                aws_sdk_ec2::error::ErrorMetadata::builder()
-                    .code("DryRunOperation")
-                    .message("Request would have succeeded, but DryRun flag is set.")
-                    .build(),
-            )
-        });
-    let c = client(&[&vpcs, &subnets, &create]);
-    let net = espada_aws::services::network::Network {
-        client: &c,
-        dry_run: true,
-    };
-    let input = |cidr: &str| {
-        serde_json::from_value(json!({"vpc_id": "vpc-1a2b3c4d", "cidr_block": cidr,
-                                      "route_table_id": "rtb-22574640"}))
-        .unwrap()
-    };
-    let out = net.create_subnet(input("10.0.2.0/24")).await.unwrap();
-    assert_eq!(out.data["would_succeed"], json!(true), "{out:?}");
-    assert_eq!(
-        out.data["not_checked"],
-        json!(["associate with rtb-22574640"])
-    );
-    // An overlapping block is refused before CreateSubnet is sent, dry run or not.
-    let e = net.create_subnet(input("10.0.1.0/25")).await.unwrap_err();
-    assert!(
-        e.to_string().contains("subnet-9d4a7b6c (10.0.1.0/24)"),
-        "{e}"
-    );
-    assert_eq!(create.num_calls(), 1);
-}
-
-/// AWS answers a revoke that matches no rule with success and UnknownIpPermissions (moto
-/// answers InvalidPermission.NotFound instead); the tool says nothing was revoked.
-#[tokio::test]
-async fn revoke_of_an_unknown_rule_with_smithy_mocks() {
-    use aws_sdk_ec2::{
-        operation::revoke_security_group_ingress::RevokeSecurityGroupIngressOutput,
-        types::{IpPermission, IpRange},
-    };
-    let rule = mock!(Client::revoke_security_group_ingress)
-        .match_requests(|r| r.group_id() == Some("sg-903004f8"))
-        .then_output(|| {
-            RevokeSecurityGroupIngressOutput::builder()
-                .r#return(true)
-                .unknown_ip_permissions(
-                    IpPermission::builder()
-                        .ip_protocol("tcp")
-                        .from_port(22)
-                        .to_port(22)
-                        .ip_ranges(IpRange::builder().cidr_ip("203.0.113.0/24").build())
-                        .build(),
-                )
-                .build()
-        });
-    let c = client(&[&rule]);
-    let net = espada_aws::services::network::Network {
-        client: &c,
-        dry_run: false,
-    };
-    let input = serde_json::from_value(json!({"group_id": "sg-903004f8", "protocol": "tcp",
-        "from_port": 22, "cidr_blocks": ["203.0.113.0/24"]}))
-    .unwrap();
-    let out = net.change_security_group(input, false).await.unwrap();
-    assert_eq!(out.data["revoked"], json!(false));
-    assert!(
-        out.summary.contains("nothing was revoked"),
-        "{}",
-        out.summary
-    );
 }

@@ -1016,7 +1016,7 @@ async fn read_only_hides_every_mutating_s3_action() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    let actions = (tool.actions)();
+    let actions = tool.actions.iter();
     let reads: BTreeSet<&str> = actions
         .iter()
         .filter(|a| a.access == Access::Read)

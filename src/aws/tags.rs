@@ -1,0 +1,440 @@
+//! The tags of the resources a call names, by kind: what the guardrails find a call's
+//! environment from. Every [`Kind`] says here how its tags are read; a failed read is reported
+//! as such (never as "untagged"), so the guardrails can fail closed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_ec2::types::Filter;
+
+use super::{AwsPool, Guard};
+use crate::{
+    error::ToolError,
+    registry::{Kind, Tags, Target},
+};
+
+/// How a resource's tags are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    /// EC2 DescribeTags by resource id.
+    Ec2Id,
+    /// EC2 by id or, for a name, the kind's own describe call.
+    Ec2Named,
+    /// Auto Scaling DescribeTags.
+    AutoScaling,
+    /// ELBv2 DescribeTags by ARN.
+    LoadBalancing,
+    /// S3 GetBucketTagging.
+    Bucket,
+    /// CloudFront: the distribution's tags and its S3 origins' tags.
+    Distribution,
+    /// The resource has no tags of its own: its parent speaks for it.
+    Parent,
+    /// The id names the environment (the guardrails' own settings).
+    Named,
+}
+
+/// How the tags of a kind are read. Exhaustive on purpose: a new kind must say.
+pub fn source(kind: Kind) -> Source {
+    use Kind::*;
+    match kind {
+        Instance | Image | Volume | Snapshot | SecurityGroup | Vpc | Subnet | RouteTable
+        | InternetGateway | NatGateway | NetworkInterface | ElasticIp | NetworkAcl
+        | VpcEndpoint | FlowLog | Ec2Resource => Source::Ec2Id,
+        KeyPair | LaunchTemplate => Source::Ec2Named,
+        AutoScalingGroup => Source::AutoScaling,
+        LoadBalancer | TargetGroup => Source::LoadBalancing,
+        Listener | Object => Source::Parent,
+        Bucket => Source::Bucket,
+        Distribution => Source::Distribution,
+        Guardrails => Source::Named,
+    }
+}
+
+/// The tag sets that speak for one resource (a distribution has its own and its origins'),
+/// or why they could not be read.
+pub type Found = Result<Vec<Tags>, String>;
+
+/// Looks up the tags of every existing resource among `targets` and their parents. Resources
+/// that do not exist answer with no tags; resources whose tags cannot be read answer `Err`.
+pub async fn lookup(
+    aws: &AwsPool,
+    region: Option<&str>,
+    targets: &[Target],
+) -> BTreeMap<(Kind, String), Found> {
+    let mut wanted: BTreeMap<Source, BTreeSet<(Kind, String)>> = BTreeMap::new();
+    for t in targets.iter().flat_map(Target::lineage) {
+        let src = source(t.kind);
+        if t.new || matches!(src, Source::Parent | Source::Named) {
+            continue;
+        }
+        wanted
+            .entry(src)
+            .or_default()
+            .insert((t.kind, t.id.clone()));
+    }
+    let mut out = BTreeMap::new();
+    for (src, items) in wanted {
+        let ids: Vec<(Kind, String)> = items.into_iter().collect();
+        let found = match src {
+            Source::Ec2Id | Source::Ec2Named => ec2(aws, region, &ids).await,
+            Source::AutoScaling => autoscaling(aws, region, &ids).await,
+            Source::LoadBalancing => load_balancing(aws, region, &ids).await,
+            Source::Bucket => buckets(aws, region, &ids).await,
+            Source::Distribution => distributions(aws, region, &ids).await,
+            Source::Parent | Source::Named => unreachable!("skipped above"),
+        };
+        out.extend(found);
+    }
+    out
+}
+
+type Results = Vec<((Kind, String), Found)>;
+
+/// Every id gets the same error when a batch read fails.
+fn all_failed(ids: &[(Kind, String)], why: &ToolError) -> Results {
+    ids.iter()
+        .map(|k| (k.clone(), Err(why.to_string())))
+        .collect()
+}
+
+async fn ec2(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_ec2::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+    let mut out = Results::new();
+    // Names (key pairs and launch templates given by name) go through their own describe call.
+    let (by_id, by_name): (Vec<_>, Vec<_>) = ids
+        .iter()
+        .cloned()
+        .partition(|(kind, id)| Kind::of_ec2_id(id) == *kind || source(*kind) == Source::Ec2Id);
+    for chunk in by_id.chunks(200) {
+        let mut tags: BTreeMap<String, Tags> = BTreeMap::new();
+        let mut pages = client
+            .describe_tags()
+            .filters(
+                Filter::builder()
+                    .name("resource-id")
+                    .set_values(Some(chunk.iter().map(|(_, id)| id.clone()).collect()))
+                    .build(),
+            )
+            .into_paginator()
+            .items()
+            .send();
+        let mut failed = None;
+        while let Some(tag) = pages.next().await {
+            match tag {
+                Ok(tag) => {
+                    if let (Some(id), Some(k)) = (tag.resource_id(), tag.key()) {
+                        tags.entry(id.to_string())
+                            .or_default()
+                            .insert(k.to_string(), tag.value().unwrap_or_default().to_string());
+                    }
+                }
+                Err(e) => {
+                    failed = Some(ToolError::from_sdk(e));
+                    break;
+                }
+            }
+        }
+        match failed {
+            Some(e) => out.extend(all_failed(chunk, &e)),
+            None => out.extend(chunk.iter().map(|(kind, id)| {
+                (
+                    (*kind, id.clone()),
+                    Ok(vec![tags.remove(id).unwrap_or_default()]),
+                )
+            })),
+        }
+    }
+    for (kind, name) in by_name {
+        let found = match kind {
+            Kind::KeyPair => key_pair_tags(&client, &name).await,
+            Kind::LaunchTemplate => launch_template_tags(&client, &name).await,
+            _ => Ok(Tags::new()),
+        };
+        out.push((
+            (kind, name),
+            found.map(|t| vec![t]).map_err(|e| e.to_string()),
+        ));
+    }
+    out
+}
+
+async fn key_pair_tags(client: &aws_sdk_ec2::Client, name: &str) -> Result<Tags, ToolError> {
+    match client.describe_key_pairs().key_names(name).send().await {
+        Ok(resp) => Ok(resp
+            .key_pairs()
+            .iter()
+            .flat_map(|k| k.tags())
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect()),
+        Err(e) => match ToolError::from_sdk(e) {
+            e if e.aws_code() == Some("InvalidKeyPair.NotFound") => Ok(Tags::new()),
+            e => Err(e),
+        },
+    }
+}
+
+async fn launch_template_tags(client: &aws_sdk_ec2::Client, name: &str) -> Result<Tags, ToolError> {
+    match client
+        .describe_launch_templates()
+        .launch_template_names(name)
+        .send()
+        .await
+    {
+        Ok(resp) => Ok(resp
+            .launch_templates()
+            .iter()
+            .flat_map(|t| t.tags())
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect()),
+        Err(e) => match ToolError::from_sdk(e) {
+            e if e
+                .aws_code()
+                .is_some_and(|c| c.starts_with("InvalidLaunchTemplateName.NotFound")) =>
+            {
+                Ok(Tags::new())
+            }
+            e => Err(e),
+        },
+    }
+}
+
+async fn autoscaling(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_autoscaling::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+    let mut tags: BTreeMap<String, Tags> = BTreeMap::new();
+    let mut out = Results::new();
+    // Small batches keep each filter well inside DescribeTags' limits.
+    for chunk in ids.chunks(20) {
+        let filter = aws_sdk_autoscaling::types::Filter::builder()
+            .name("auto-scaling-group")
+            .set_values(Some(chunk.iter().map(|(_, n)| n.clone()).collect()))
+            .build();
+        let mut pages = client
+            .describe_tags()
+            .filters(filter)
+            .into_paginator()
+            .items()
+            .send();
+        let mut failed = None;
+        while let Some(t) = pages.next().await {
+            match t {
+                Ok(t) => {
+                    if let (Some(group), Some(k)) = (t.resource_id(), t.key()) {
+                        tags.entry(group.to_string())
+                            .or_default()
+                            .insert(k.to_string(), t.value().unwrap_or_default().to_string());
+                    }
+                }
+                Err(e) => {
+                    failed = Some(ToolError::from_sdk(e));
+                    break;
+                }
+            }
+        }
+        match failed {
+            Some(e) => out.extend(all_failed(chunk, &e)),
+            None => out.extend(chunk.iter().map(|(kind, id)| {
+                (
+                    (*kind, id.clone()),
+                    Ok(vec![tags.remove(id).unwrap_or_default()]),
+                )
+            })),
+        }
+    }
+    out
+}
+
+async fn load_balancing(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_elasticloadbalancingv2::Client =
+        aws.client(region, Some(Guard::ReadOnly)).await;
+    let mut out = Results::new();
+    // Names of resources that do not exist yet (creates) are not ARNs: nothing to read.
+    let (arns, names): (Vec<_>, Vec<_>) = ids
+        .iter()
+        .cloned()
+        .partition(|(_, id)| id.starts_with("arn:"));
+    out.extend(names.into_iter().map(|k| (k, Ok(vec![]))));
+    // DescribeTags takes at most 20 ARNs per call.
+    for chunk in arns.chunks(20) {
+        match client
+            .describe_tags()
+            .set_resource_arns(Some(chunk.iter().map(|(_, a)| a.clone()).collect()))
+            .send()
+            .await
+        {
+            Ok(resp) => {
+                let mut tags: BTreeMap<String, Tags> = resp
+                    .tag_descriptions()
+                    .iter()
+                    .map(|d| {
+                        let t = d
+                            .tags()
+                            .iter()
+                            .filter_map(|t| {
+                                Some((
+                                    t.key()?.to_string(),
+                                    t.value().unwrap_or_default().to_string(),
+                                ))
+                            })
+                            .collect();
+                        (d.resource_arn().unwrap_or_default().to_string(), t)
+                    })
+                    .collect();
+                out.extend(chunk.iter().map(|(kind, arn)| {
+                    (
+                        (*kind, arn.clone()),
+                        Ok(vec![tags.remove(arn).unwrap_or_default()]),
+                    )
+                }));
+            }
+            Err(e) => {
+                let e = ToolError::from_sdk(e);
+                // A resource that is gone has no tags; anything else is a failed read.
+                if matches!(
+                    e.aws_code(),
+                    Some("LoadBalancerNotFound" | "TargetGroupNotFound")
+                ) && chunk.len() == 1
+                {
+                    out.push((chunk[0].clone(), Ok(vec![])));
+                } else {
+                    out.extend(all_failed(chunk, &e));
+                }
+            }
+        }
+    }
+    out
+}
+
+async fn buckets(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
+    let mut out = Results::new();
+    for (kind, bucket) in ids {
+        out.push((
+            (*kind, bucket.clone()),
+            bucket_tags(aws, region, bucket).await.map(|t| vec![t]),
+        ));
+    }
+    out
+}
+
+/// A bucket's tags, read in the bucket's own region.
+pub async fn bucket_tags(
+    aws: &AwsPool,
+    region: Option<&str>,
+    bucket: &str,
+) -> Result<Tags, String> {
+    let client: aws_sdk_s3::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+    // A bucket in another region answers with a redirect; ask where it lives first.
+    let home = match client.get_bucket_location().bucket(bucket).send().await {
+        Ok(loc) => Some(match loc.location_constraint().map(|c| c.as_str()) {
+            None | Some("") => "us-east-1".to_string(),
+            Some("EU") => "eu-west-1".to_string(),
+            Some(r) => r.to_string(),
+        }),
+        Err(e) => match ToolError::from_sdk(e) {
+            e if e.aws_code() == Some("NoSuchBucket") => return Ok(Tags::new()),
+            e => return Err(e.to_string()),
+        },
+    };
+    let client: aws_sdk_s3::Client = aws.client(home.as_deref(), Some(Guard::ReadOnly)).await;
+    match client.get_bucket_tagging().bucket(bucket).send().await {
+        Ok(resp) => Ok(resp
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect()),
+        Err(e) => match ToolError::from_sdk(e) {
+            e if matches!(e.aws_code(), Some("NoSuchTagSet" | "NoSuchBucket")) => Ok(Tags::new()),
+            e => Err(e.to_string()),
+        },
+    }
+}
+
+async fn distributions(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_cloudfront::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+    let mut out = Results::new();
+    for (kind, id) in ids {
+        out.push((
+            (*kind, id.clone()),
+            distribution_tags(aws, region, &client, id).await,
+        ));
+    }
+    out
+}
+
+async fn distribution_tags(
+    aws: &AwsPool,
+    region: Option<&str>,
+    client: &aws_sdk_cloudfront::Client,
+    id: &str,
+) -> Found {
+    let dist = match client.get_distribution().id(id).send().await {
+        Ok(d) => d,
+        Err(e) => {
+            return match ToolError::from_sdk(e) {
+                e if e.aws_code() == Some("NoSuchDistribution") => Ok(vec![]),
+                e => Err(e.to_string()),
+            };
+        }
+    };
+    let Some(d) = dist.distribution() else {
+        return Ok(vec![]);
+    };
+    let own = client
+        .list_tags_for_resource()
+        .resource(d.arn())
+        .send()
+        .await
+        .map_err(|e| ToolError::from_sdk(e).to_string())?;
+    let mut sets = vec![
+        own.tags()
+            .map(|t| {
+                t.items()
+                    .iter()
+                    .map(|t| {
+                        (
+                            t.key().to_string(),
+                            t.value().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    ];
+    let origins = d
+        .distribution_config()
+        .and_then(|c| c.origins())
+        .map(|o| o.items().to_vec())
+        .unwrap_or_default();
+    for origin in origins {
+        if let Some(bucket) = s3_origin_bucket(origin.domain_name()) {
+            sets.push(bucket_tags(aws, region, bucket).await?);
+        }
+    }
+    Ok(sets)
+}
+
+/// The bucket of an S3 origin domain (`bucket.s3.amazonaws.com`,
+/// `bucket.s3.eu-west-1.amazonaws.com`, `bucket.s3.cn-north-1.amazonaws.com.cn`), if it is one.
+pub fn s3_origin_bucket(domain: &str) -> Option<&str> {
+    let (bucket, rest) = domain.split_once(".s3")?;
+    let rest = rest.strip_prefix('.').or_else(|| rest.strip_prefix('-'))?;
+    (rest.ends_with("amazonaws.com") || rest.ends_with("amazonaws.com.cn")).then_some(bucket)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_buckets_from_domains() {
+        assert_eq!(s3_origin_bucket("site.s3.amazonaws.com"), Some("site"));
+        assert_eq!(
+            s3_origin_bucket("my.site.s3.eu-west-1.amazonaws.com"),
+            Some("my.site")
+        );
+        assert_eq!(
+            s3_origin_bucket("b.s3.cn-north-1.amazonaws.com.cn"),
+            Some("b")
+        );
+        assert_eq!(s3_origin_bucket("example.com"), None);
+    }
+}

@@ -1,0 +1,250 @@
+//! Approval requests: asked for here, decided only by people (the CLI or an MCP elicitation
+//! answered in the client).
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::*;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApprovalRequest {
+    /// Tool of the call to examine, e.g. "aws_ec2"
+    pub target_tool: String,
+    /// Action of that call, e.g. "terminate_instances"
+    pub target_action: String,
+    /// Arguments of that call, e.g. {"instance_ids": ["i-0abc"]}
+    pub target_arguments: Option<Map<String, Value>>,
+    /// Why the change is needed, for the approvers
+    pub reason: String,
+    /// Change request id (chg-…) the change belongs to
+    pub change_id: Option<String>,
+}
+
+impl Action for CreateApprovalRequest {
+    const NAME: &'static str = "create_approval_request";
+    const DESCRIPTION: &'static str =
+        "Ask people to approve a call in advance; repeat the call later with approval_request_id";
+    const ACCESS: Access = Access::Write;
+    // A request changes nothing; people decide on it.
+    const RISK: Risk = Risk::Medium;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let g = &d.guardrails;
+
+        let call = parse_target(
+            d,
+            &self.target_tool,
+            &self.target_action,
+            self.target_arguments,
+        )?;
+        let eval = d.evaluate(&call, cx.caller).await?;
+        let hash = confirm::binding(call.tool.name, call.def.name, &call.args);
+        let mut facts = d.facts(&call, cx.caller);
+        facts.change_request_id = self.change_id.as_deref();
+        let req = g.request_approval(&facts, &eval, &hash, self.change_id.clone(), &self.reason)?;
+        g.notify(cx.aws(), "approval_requested", &req).await;
+        Ok(Output::new(
+            format!(
+                "Approval request {} created for {} {}; {} person(s) must approve it with \
+                 `espada-aws approvals approve {} --as NAME`, then repeat the call with \
+                 approval_request_id.",
+                req.id, req.call.tool, req.call.action, req.min_approvers, req.id
+            ),
+            json!(req),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetApprovalRequest {
+    /// Approval request id, e.g. apr-3f9c1a2b4d5e
+    pub request_id: String,
+}
+
+impl Action for GetApprovalRequest {
+    const NAME: &'static str = "get_approval_request";
+    const DESCRIPTION: &'static str = "An approval request and its votes";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let req = store.approval(&self.request_id)?.ok_or_else(|| {
+            ToolError::invalid(format!("no approval request {}", self.request_id))
+        })?;
+        Ok(Output::new(
+            format!(
+                "{} is {} ({} of {} approvals).",
+                req.id,
+                req.status.as_str(),
+                req.approvals,
+                req.min_approvers
+            ),
+            json!(req),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListApprovalRequests {
+    /// Approval status to list (default pending)
+    pub approval_status: Option<ApprovalFilter>,
+    /// Items per page (default 50, at most 1000)
+    pub max_results: Option<u32>,
+}
+
+impl Action for ListApprovalRequests {
+    const NAME: &'static str = "list_approval_requests";
+    const DESCRIPTION: &'static str = "Approval requests (pending by default)";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let status = match self.approval_status.unwrap_or(ApprovalFilter::Pending) {
+            ApprovalFilter::Pending => Some(Status::Pending),
+            ApprovalFilter::Approved => Some(Status::Approved),
+            ApprovalFilter::Rejected => Some(Status::Rejected),
+            ApprovalFilter::Cancelled => Some(Status::Cancelled),
+            ApprovalFilter::Expired => Some(Status::Expired),
+            ApprovalFilter::Executed => Some(Status::Executed),
+            ApprovalFilter::All => None,
+        };
+        let limit = PageRequest::new(self.max_results, None)?.limit;
+        let list = store.approvals(status, limit)?;
+        Ok(Output::new(
+            format!("{} approval request(s).", list.len()),
+            json!({"approval_requests": list}),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitApprovalResponse {
+    /// Approval request id, e.g. apr-3f9c1a2b4d5e
+    pub request_id: String,
+}
+
+impl Action for SubmitApprovalResponse {
+    const NAME: &'static str = "submit_approval_response";
+    const DESCRIPTION: &'static str =
+        "Ask the person in the client to approve or reject a request (MCP elicitation)";
+    const ACCESS: Access = Access::Write;
+    // The person in the client answers; the agent cannot.
+    const RISK: Risk = Risk::Medium;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let req = store.approval(&self.request_id)?.ok_or_else(|| {
+            ToolError::invalid(format!("no approval request {}", self.request_id))
+        })?;
+        let cli = format!("espada-aws approvals approve {} --as NAME", req.id);
+        let Some(human) = &cx.caller.human else {
+            return Err(ToolError::Refused(format!(
+                "this channel cannot ask a person; a person must run `{cli}`"
+            )));
+        };
+        let message = format!(
+            "Approval request {}: {} {} in {} (risk {}), requested by {}. Reason: {}. \
+             Arguments: {}. Approve it?",
+            req.id,
+            req.call.tool,
+            req.call.action,
+            req.call
+                .environment
+                .map(Environment::as_str)
+                .unwrap_or("an unknown environment"),
+            req.call.risk.as_str(),
+            req.requester,
+            req.call.reason,
+            Value::Object(req.call.arguments.clone())
+        );
+        match human.ask(message).await {
+            Ok(Some(answer)) => {
+                let req = dispatcher(cx)
+                    .guardrails
+                    .vote(
+                        cx.aws(),
+                        &req.id,
+                        &answer.name,
+                        answer.approve,
+                        answer.comment.as_deref(),
+                        "elicitation",
+                    )
+                    .await?;
+                Ok(Output::new(
+                    format!(
+                        "{} recorded {}'s answer; the request is {}.",
+                        req.id,
+                        answer.name,
+                        req.status.as_str()
+                    ),
+                    json!(req),
+                ))
+            }
+            Ok(None) => Ok(Output::new(
+                "The person declined to answer; nothing was recorded.",
+                json!({"request_id": req.id, "recorded": false}),
+            )),
+            Err(why) => Err(ToolError::Refused(format!(
+                "cannot ask the person in this client ({why}); a person must run `{cli}`"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelApprovalRequest {
+    /// Approval request id, e.g. apr-3f9c1a2b4d5e
+    pub request_id: String,
+}
+
+impl Action for CancelApprovalRequest {
+    const NAME: &'static str = "cancel_approval_request";
+    const DESCRIPTION: &'static str = "Cancel a pending or approved request";
+    const ACCESS: Access = Access::Write;
+    // Cancelling only takes a permission away.
+    const RISK: Risk = Risk::Medium;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let req = store
+            .cancel_approval(&self.request_id)?
+            .map_err(ToolError::Refused)?;
+        Ok(Output::new(format!("{} is cancelled.", req.id), json!(req)))
+    }
+}

@@ -1,0 +1,94 @@
+//! Pre-operation backups taken on request, and the record of all of them.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::*;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePreOperationBackup {
+    /// EC2 instance ids whose EBS volumes to snapshot
+    pub instance_ids: Vec<String>,
+    /// Why the backup is taken
+    pub reason: Option<String>,
+}
+
+impl Action for CreatePreOperationBackup {
+    const NAME: &'static str = "create_pre_operation_backup";
+    const DESCRIPTION: &'static str = "Snapshot the EBS volumes of instances now and record it";
+    const ACCESS: Access = Access::Write;
+    // Snapshots cost money and change nothing that runs.
+    const RISK: Risk = Risk::Medium;
+
+    fn validate(&self) -> Result<(), ToolError> {
+        if self.instance_ids.is_empty() {
+            return Err(ToolError::invalid(
+                "instance_ids must name at least one instance",
+            ));
+        }
+        Ok(())
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        self.instance_ids
+            .iter()
+            .map(|id| Target::new(Kind::Instance, id))
+            .collect()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let targets: Vec<_> = self
+            .instance_ids
+            .iter()
+            .map(|id| Target::new(Kind::Instance, id))
+            .collect();
+        let reason = self.reason.unwrap_or_else(|| "requested".into());
+        let made = dispatcher(cx)
+            .guardrails
+            .backup_before(
+                "aws_guardrails",
+                &reason,
+                &targets,
+                cx.region().as_deref(),
+                cx.aws(),
+            )
+            .await?;
+        Ok(Output::new(
+            format!("Took {} backup(s).", made.len()),
+            json!({"backups": made}),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListPreOperationBackups {
+    /// Only backups of this resource id
+    pub resource_id: Option<String>,
+    /// Items per page (default 50, at most 1000)
+    pub max_results: Option<u32>,
+}
+
+impl Action for ListPreOperationBackups {
+    const NAME: &'static str = "list_pre_operation_backups";
+    const DESCRIPTION: &'static str = "Recorded pre-operation backups";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let limit = PageRequest::new(self.max_results, None)?.limit;
+        let list = store.backups(self.resource_id.as_deref(), limit)?;
+        Ok(Output::new(
+            format!("{} backup(s).", list.len()),
+            json!({"backups": list}),
+        ))
+    }
+}

@@ -1,0 +1,182 @@
+//! Change requests.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::*;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateChangeRequest {
+    /// Short title of the change
+    pub title: String,
+    /// What changes and why
+    pub description: String,
+    /// Environment: production, staging, development or testing
+    pub environment: Option<Environment>,
+    /// How to undo the change
+    pub rollback_plan: Option<String>,
+    /// Planned start, RFC 3339
+    pub planned_start: Option<String>,
+    /// Planned end, RFC 3339
+    pub planned_end: Option<String>,
+    /// Keep as a draft instead of submitting it (default false)
+    pub draft: Option<bool>,
+}
+
+impl Action for CreateChangeRequest {
+    const NAME: &'static str = "create_change_request";
+    const DESCRIPTION: &'static str = "Record a planned change (needed for production changes)";
+    const ACCESS: Access = Access::Write;
+    // A record; people approve the changes it carries.
+    const RISK: Risk = Risk::Medium;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let status = if self.draft.unwrap_or(false) {
+            ChangeStatus::Draft
+        } else {
+            ChangeStatus::Submitted
+        };
+        let cr = store.create_change(ChangeRequest {
+            id: String::new(),
+            title: self.title,
+            description: self.description,
+            environment: self.environment,
+            rollback_plan: self.rollback_plan,
+            planned_start: self.planned_start,
+            planned_end: self.planned_end,
+            status,
+            history: Vec::new(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        })?;
+        Ok(Output::new(
+            format!(
+                "Change request {} is {}; pass change_request_id={} with its calls.",
+                cr.id,
+                cr.status.as_str(),
+                cr.id
+            ),
+            json!(cr),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetChangeRequest {
+    /// Change request id, e.g. chg-3f9c1a2b4d5e
+    pub change_id: String,
+}
+
+impl Action for GetChangeRequest {
+    const NAME: &'static str = "get_change_request";
+    const DESCRIPTION: &'static str = "A change request and its history";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let cr = store
+            .change(&self.change_id)?
+            .ok_or_else(|| ToolError::invalid(format!("no change request {}", self.change_id)))?;
+        Ok(Output::new(
+            format!("{} is {}.", cr.id, cr.status.as_str()),
+            json!(cr),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateChangeRequestStatus {
+    /// Change request id, e.g. chg-3f9c1a2b4d5e
+    pub change_id: String,
+    /// Change request status
+    pub status: ChangeStatus,
+    /// Note recorded in the change request's history
+    pub note: Option<String>,
+}
+
+impl Action for UpdateChangeRequestStatus {
+    const NAME: &'static str = "update_change_request_status";
+    const DESCRIPTION: &'static str =
+        "Move a change request along (approval comes only from its approval request)";
+    const ACCESS: Access = Access::Write;
+    // Approval and rejection are refused here: only people decide.
+    const RISK: Risk = Risk::Medium;
+
+    fn validate(&self) -> Result<(), ToolError> {
+        if matches!(self.status, ChangeStatus::Approved | ChangeStatus::Rejected) {
+            return Err(ToolError::invalid(
+                "change requests are approved or rejected by people, through the approval \
+                 request of their change (espada-aws approvals approve ID --as NAME); use \
+                 submitted, implemented or cancelled here",
+            ));
+        }
+        Ok(())
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let cr = store
+            .set_change_status(
+                &self.change_id,
+                self.status,
+                self.note.as_deref().unwrap_or(""),
+            )?
+            .ok_or_else(|| ToolError::invalid(format!("no change request {}", self.change_id)))?;
+        Ok(Output::new(
+            format!("{} is now {}.", cr.id, cr.status.as_str()),
+            json!(cr),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListChangeRequests {
+    /// Change request status
+    pub status: Option<ChangeStatus>,
+}
+
+impl Action for ListChangeRequests {
+    const NAME: &'static str = "list_change_requests";
+    const DESCRIPTION: &'static str = "Change requests";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let list = store.changes(self.status)?;
+        Ok(Output::new(
+            format!("{} change request(s).", list.len()),
+            json!({"change_requests": list}),
+        ))
+    }
+}

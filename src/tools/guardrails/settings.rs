@@ -1,0 +1,342 @@
+//! Protections, rate limits, notifications and configuration. Changing any of them is a
+//! guardrails change, judged as production.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::*;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetEnvironmentProtection {
+    /// Environment: production, staging, development or testing
+    pub environment: Option<Environment>,
+}
+
+impl Action for GetEnvironmentProtection {
+    const NAME: &'static str = "get_environment_protection";
+    const DESCRIPTION: &'static str = "Protection rules of one or every environment";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let envs: Vec<Environment> = self
+            .environment
+            .map(|e| vec![e])
+            .unwrap_or(Environment::ALL.to_vec());
+        let mut out = Map::new();
+        for e in envs {
+            out.insert(e.as_str().into(), json!(store.protection(e)?));
+        }
+        Ok(Output::new(
+            format!("Protection of {} environment(s).", out.len()),
+            Value::Object(out),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetEnvironmentProtection {
+    /// Environment: production, staging, development or testing
+    pub environment: Environment,
+    /// Whether critical (and in production, high-risk) changes need human approval
+    pub approval_required: Option<bool>,
+    /// Distinct people who must approve
+    pub min_approvers: Option<u32>,
+    /// Whether changes must reference a change request
+    pub change_request_required: Option<bool>,
+    /// Whether a backup is taken before destructive changes
+    pub backup_required: Option<bool>,
+}
+
+impl Action for SetEnvironmentProtection {
+    const NAME: &'static str = "set_environment_protection";
+    const DESCRIPTION: &'static str =
+        "Change an environment's protection (a production change: needs approval)";
+    const ACCESS: Access = Access::Write;
+    // Loosening any environment would open a way around the guardrails.
+    const RISK: Risk = Risk::High;
+
+    fn targets(&self) -> Vec<Target> {
+        vec![guardrails_settings()]
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let mut p: Protection = store.protection(self.environment)?;
+        p.approval_required = self.approval_required.unwrap_or(p.approval_required);
+        p.min_approvers = self.min_approvers.unwrap_or(p.min_approvers);
+        p.change_request_required = self
+            .change_request_required
+            .unwrap_or(p.change_request_required);
+        p.backup_required = self.backup_required.unwrap_or(p.backup_required);
+        store.set_protection(self.environment, &p)?;
+        Ok(Output::new(
+            format!("Updated the protection of {}.", self.environment.as_str()),
+            json!(p),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRateLimit {
+    /// Access class: write or destructive (default both)
+    pub access: Option<Access>,
+}
+
+impl Action for CheckRateLimit {
+    const NAME: &'static str = "check_rate_limit";
+    const DESCRIPTION: &'static str = "Calls used and left in the current window";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let classes = self
+            .access
+            .map(|a| vec![a])
+            .unwrap_or(vec![Access::Write, Access::Destructive]);
+        let mut usage = Vec::new();
+        for a in classes {
+            usage.extend(store.usage(a)?);
+        }
+        let limits = store.rate_limits()?;
+        let text: Vec<String> = usage
+            .iter()
+            .map(|u| format!("{} {}/{}", u.bucket, u.used, u.max_calls))
+            .collect();
+        Ok(Output::new(
+            format!("Used in the current window: {}.", text.join(", ")),
+            json!({"usage": usage, "max_resources_per_call": limits.max_resources_per_call}),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetRateLimitConfig {}
+
+impl Action for GetRateLimitConfig {
+    const NAME: &'static str = "get_rate_limit_config";
+    const DESCRIPTION: &'static str = "The rate-limit settings";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        Ok(Output::new(
+            "Rate-limit settings.",
+            json!(store.rate_limits()?),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetRateLimitConfig {
+    /// The full rate-limit configuration
+    pub rate_limits: RateLimits,
+}
+
+impl Action for SetRateLimitConfig {
+    const NAME: &'static str = "set_rate_limit_config";
+    const DESCRIPTION: &'static str = "Change the rate-limit settings (a production change)";
+    const ACCESS: Access = Access::Write;
+    // Raising limits loosens the guardrails.
+    const RISK: Risk = Risk::High;
+
+    fn targets(&self) -> Vec<Target> {
+        vec![guardrails_settings()]
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        store.set_config("rate_limits", &self.rate_limits)?;
+        Ok(Output::new(
+            "Rate-limit settings updated.",
+            json!(self.rate_limits),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigureNotificationChannel {
+    /// SNS topic ARN for approval notifications ("" turns them off)
+    pub topic_arn: String,
+    /// Publish a test message now
+    pub send_test: Option<bool>,
+}
+
+impl Action for ConfigureNotificationChannel {
+    const NAME: &'static str = "configure_notification_channel";
+    const DESCRIPTION: &'static str =
+        "Set the SNS topic told about approval requests and decisions (a production change)";
+    const ACCESS: Access = Access::Write;
+    // Pointing notices elsewhere can hide approval requests from the people who decide.
+    const RISK: Risk = Risk::High;
+
+    fn targets(&self) -> Vec<Target> {
+        vec![guardrails_settings()]
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let topic = self.topic_arn.trim().to_string();
+        if topic.is_empty() {
+            store.set_config(TOPIC_KEY, &Value::Null)?;
+            return Ok(Output::new(
+                "Approval notifications are off.",
+                json!({"topic_arn": null}),
+            ));
+        }
+        store.set_config(TOPIC_KEY, &topic)?;
+        let mut data = json!({"topic_arn": topic});
+        if self.send_test.unwrap_or(false) {
+            let client = cx
+                .aws()
+                .client(crate::guardrails::topic_region(&topic), None)
+                .await;
+            let id = crate::guardrails::publish(
+                &client,
+                &topic,
+                "espada-aws test notification",
+                "{\"event\":\"test\"}",
+            )
+            .await?;
+            data["test_message_id"] = json!(id);
+        }
+        Ok(Output::new(
+            format!("Approval notifications go to {topic}."),
+            data,
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetConfig {}
+
+impl Action for GetConfig {
+    const NAME: &'static str = "get_config";
+    const DESCRIPTION: &'static str = "Guardrails configuration and where the state is kept";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let mut protections = Map::new();
+        for e in Environment::ALL {
+            protections.insert(e.as_str().into(), json!(store.protection(e)?));
+        }
+        Ok(Output::new(
+            "Guardrails configuration.",
+            json!({
+                "state_file": store.path().display().to_string(),
+                "read_only": d.read_only(),
+                "environments": store.environment_config()?,
+                "time_zone": store.config::<String>(TIME_ZONE_KEY)?.unwrap_or_else(|| "UTC".into()),
+                "approval_ttl_hours": store.config::<i64>(APPROVAL_TTL_KEY)?.unwrap_or(24),
+                "notification_topic_arn": store.config::<String>(TOPIC_KEY)?,
+                "protections": protections,
+                "rate_limits": store.rate_limits()?,
+            }),
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConfig {
+    /// How environments are recognised: accounts, regions, default_environment
+    pub environments: Option<EnvironmentConfig>,
+    /// IANA time zone for policy windows, e.g. "Europe/Berlin"
+    pub time_zone: Option<String>,
+    /// Hours an approval request stays valid (default 24)
+    pub approval_ttl_hours: Option<u32>,
+}
+
+impl Action for UpdateConfig {
+    const NAME: &'static str = "update_config";
+    const DESCRIPTION: &'static str =
+        "Change environment recognition, time zone or approval validity (a production change)";
+    const ACCESS: Access = Access::Write;
+    // How environments are recognised decides every call's protection.
+    const RISK: Risk = Risk::High;
+
+    fn validate(&self) -> Result<(), ToolError> {
+        if let Some(tz) = &self.time_zone
+            && jiff::tz::TimeZone::get(tz).is_err()
+        {
+            return Err(ToolError::invalid(format!(
+                "unknown time zone '{tz}'; use an IANA name such as Europe/Berlin or UTC"
+            )));
+        }
+        Ok(())
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        vec![guardrails_settings()]
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let d = dispatcher(cx);
+        let store = &d.guardrails.store;
+
+        let mut changed = Vec::new();
+        if let Some(e) = &self.environments {
+            store.set_config("environments", e)?;
+            changed.push("environments");
+        }
+        if let Some(tz) = &self.time_zone {
+            store.set_config(TIME_ZONE_KEY, tz)?;
+            changed.push("time_zone");
+        }
+        if let Some(h) = self.approval_ttl_hours {
+            store.set_config(APPROVAL_TTL_KEY, &h)?;
+            changed.push("approval_ttl_hours");
+        }
+        if changed.is_empty() {
+            return Err(ToolError::invalid(
+                "update_config needs environments, time_zone or approval_ttl_hours",
+            ));
+        }
+        Ok(Output::new(
+            format!("Updated {}.", changed.join(", ")),
+            json!({"changed": changed}),
+        ))
+    }
+}
