@@ -76,6 +76,14 @@ impl ToolError {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: fmt::Debug,
     {
+        // A guarded client refused to send the request: that is a refusal, not a failure.
+        let mut source = std::error::Error::source(&err);
+        while let Some(e) = source {
+            if let Some(refusal) = e.downcast_ref::<crate::aws::guard::GuardRefusal>() {
+                return ToolError::Refused(refusal.to_string());
+            }
+            source = e.source();
+        }
         match &err {
             SdkError::ServiceError(service) => {
                 let e = service.err();

@@ -203,19 +203,35 @@ impl Kind {
 }
 
 /// A resource a call acts on, for the environment lookup, plans and the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub kind: Kind,
     /// Its id, name or ARN, as the service's APIs take it.
     pub id: String,
     /// The resource it lives in (an object's bucket, a listener's load balancer, a new
-    /// subnet's VPC). Its environment counts too: the stricter of the two applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// target group's VPC). Its environment counts too: the stricter of the two applies.
     pub parent: Option<Box<Target>>,
     /// The call creates it: there is nothing to look up yet, so its environment comes from the
     /// tags the call gives it and from its parent.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub new: bool,
+}
+
+/// `{"service", "kind", "id"}`, plus `parent` and `new` when set: what plans and audit show.
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("service", self.kind.service())?;
+        map.serialize_entry("kind", &self.kind)?;
+        map.serialize_entry("id", &self.id)?;
+        if let Some(p) = &self.parent {
+            map.serialize_entry("parent", p)?;
+        }
+        if self.new {
+            map.serialize_entry("new", &true)?;
+        }
+        map.end()
+    }
 }
 
 impl Target {

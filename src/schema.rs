@@ -38,8 +38,48 @@ pub fn action_schema<T: JsonSchema>() -> Value {
     if let Some(obj) = value.as_object_mut() {
         obj.remove("title");
         obj.remove("description");
+        // Nested objects keep their properties but not `additionalProperties: false`: parsing
+        // refuses unknown fields anyway, and the bytes are paid in every conversation.
+        for prop in obj
+            .get_mut("properties")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|p| p.values_mut())
+        {
+            strip_nested(prop);
+        }
     }
     value
+}
+
+/// What nested schemas do not need to carry: closed-object markers, the descriptions of the
+/// element types of lists and maps (their field's description says it), empty defaults and
+/// `minimum: 0` on unsigned numbers (parsing enforces both).
+fn strip_nested(value: &mut Value) {
+    let Value::Object(obj) = value else { return };
+    if obj.get("additionalProperties") == Some(&Value::Bool(false)) {
+        obj.remove("additionalProperties");
+    }
+    if obj.get("default").is_some_and(|d| {
+        d.as_object().is_some_and(Map::is_empty) || d.as_array().is_some_and(Vec::is_empty)
+    }) {
+        obj.remove("default");
+    }
+    if obj.get("minimum") == Some(&json!(0)) {
+        obj.remove("minimum");
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(Value::Object(inner)) = obj.get_mut(key) {
+            inner.remove("description");
+        }
+    }
+    for (key, v) in obj.iter_mut() {
+        match (key.as_str(), v) {
+            ("properties", Value::Object(props)) => props.values_mut().for_each(strip_nested),
+            ("items" | "additionalProperties", v) => strip_nested(v),
+            _ => {}
+        }
+    }
 }
 
 /// The actions of a tool exposed in this mode: all, or only reads in read-only mode.
@@ -80,19 +120,19 @@ pub fn tool_schema(tool: &Tool, read_only: bool) -> Value {
     if actions.iter().any(|a| a.access != Access::Read) {
         props.insert(
             "dry_run".into(),
-            json!({"type": "boolean", "description": "Change nothing; AWS validates where it can, else the plan is returned"}),
+            json!({"type": "boolean", "description": "Validate only; change nothing"}),
         );
         props.insert(
             "confirm_token".into(),
-            json!({"type": "string", "description": "From confirmation_required: repeat the identical call with it"}),
+            json!({"type": "string", "description": "From confirmation_required"}),
         );
         props.insert(
             "approval_request_id".into(),
-            json!({"type": "string", "description": "From pending_approval, once people approved: repeat the identical call with it"}),
+            json!({"type": "string", "description": "From pending_approval, once approved"}),
         );
         props.insert(
             "change_request_id".into(),
-            json!({"type": "string", "description": "The change request this change belongs to"}),
+            json!({"type": "string", "description": "Its change request"}),
         );
     }
     json!({
@@ -125,10 +165,11 @@ pub fn signature(action: &ActionDef) -> String {
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     let mut params: Vec<String> = required.iter().map(|s| s.to_string()).collect();
+    // Paging fields are the same on every list: the server's instructions explain them once.
     params.extend(
         properties(&schema)
             .map(|(k, _)| k.as_str())
-            .filter(|k| !required.contains(k))
+            .filter(|k| !required.contains(k) && !matches!(*k, "max_results" | "next_token"))
             .map(|k| format!("{k}?")),
     );
     format!("{}({})", action.name, params.join(", "))

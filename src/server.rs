@@ -20,10 +20,12 @@ use crate::{
 };
 
 const INSTRUCTIONS: &str = "Typed AWS tools. Each tool takes an `action` plus that action's \
-fields. Destructive actions first return status confirmation_required with a plan and a \
-confirm_token: show the plan to the user, and only with their agreement repeat the identical call \
-adding confirm_token. dry_run: true asks AWS to validate a change without making it. List actions \
-page with max_results and next_token.";
+fields, listed in the tool description as name(required, optional?). Risky changes first return \
+status confirmation_required with a plan and a confirm_token: show the plan to the user, and only \
+with their agreement repeat the identical call adding confirm_token. Some changes return \
+pending_approval: people approve them outside this conversation; then repeat the identical call \
+with approval_request_id (and change_request_id where production needs one). dry_run: true \
+validates a change without making it. Lists page with max_results and next_token.";
 
 #[derive(Clone)]
 pub struct EspadaServer {

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::store::{Result, Store, now};
 use crate::registry::Flag;
 
-/// Deployment environments, least strict first.
+// Deployment environments, least strict first. (No doc comment: it would become the
+// description of every field of this type.)
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
@@ -92,7 +93,7 @@ pub struct EnvironmentConfig {
     /// Region → environment
     #[serde(default)]
     pub regions: BTreeMap<String, Environment>,
-    /// Environment assumed for destructive calls whose environment is unknown
+    /// For destructive calls of unknown environment
     pub default_environment: Environment,
 }
 

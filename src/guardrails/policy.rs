@@ -29,9 +29,9 @@ pub enum Effect {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Window {
-    /// Start, "ddd HH:MM" (e.g. "fri 16:00")
+    /// e.g. fri 16:00
     pub start: String,
-    /// End, "ddd HH:MM" (e.g. "mon 08:00"); may wrap past Sunday
+    /// e.g. mon 08:00
     pub end: String,
 }
 
@@ -39,28 +39,28 @@ pub struct Window {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyRule {
-    /// Tools it applies to, e.g. ["aws_ec2"] (empty: all)
+    /// Default all
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<String>,
-    /// Actions it applies to; "*" wildcards allowed, e.g. ["terminate_*"] (empty: all)
+    /// * wildcards (default all)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<String>,
-    /// Access classes it applies to (empty: write and destructive)
+    /// Default both
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub access: Vec<Access>,
-    /// Environments it applies to (empty: all)
+    /// Default all
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub environments: Vec<Environment>,
-    /// Regions it applies to (empty: all)
+    /// Default all
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<String>,
-    /// Target tags that must all match
+    /// Target tags, all must match
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
-    /// Applies only when the call names at least this many resources
+    /// Only calls naming at least this many
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_resources: Option<u32>,
-    /// Applies only inside this weekly window
+    /// Only inside this weekly window
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
 }
@@ -72,6 +72,7 @@ pub struct Policy {
     pub description: Option<String>,
     pub effect: Effect,
     pub enabled: bool,
+    /// Which calls it matches
     pub rule: PolicyRule,
     pub created_at: i64,
     pub updated_at: i64,
@@ -81,11 +82,11 @@ pub struct Policy {
 pub struct Facts<'a> {
     pub tool: &'a str,
     pub action: &'a str,
+    /// Default both
     pub access: Access,
     pub environment: Option<Environment>,
     pub region: Option<&'a str>,
-    /// The tag sets of the call's targets and the tags it sets: a rule's tags match when one
-    /// set has them all (keys and values compared without case).
+    /// Target tags, all must match
     pub tags: &'a [BTreeMap<String, String>],
     pub resources: usize,
     /// Minutes since Monday 00:00 in the configured time zone.

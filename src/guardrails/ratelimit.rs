@@ -11,20 +11,16 @@ use crate::registry::Access;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
-    /// Calls allowed per window
+    /// Per window
     pub max_calls: u32,
-    /// Window length in seconds
     pub window_seconds: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimits {
-    /// Limit for destructive calls
     pub destructive: Limit,
-    /// Limit for write calls
     pub write: Limit,
-    /// Most resources one call may name
     pub max_resources_per_call: u32,
 }
 
@@ -49,6 +45,7 @@ impl Default for RateLimits {
 pub struct Usage {
     pub bucket: &'static str,
     pub used: u32,
+    /// Per window
     pub max_calls: u32,
     pub window_seconds: u32,
     /// When the oldest counted call leaves the window (RFC 3339), if any is counted.

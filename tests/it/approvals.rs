@@ -359,12 +359,25 @@ async fn approval_events_reach_the_sns_topic() {
         .send()
         .await
         .unwrap();
-    guard(
+    // Pointing notices elsewhere could hide requests from the approvers: for the agent it is a
+    // production change, which waits for people.
+    let refused = guard(
         &d,
         json!({"action": "configure_notification_channel", "topic_arn": topic}),
     )
     .await
-    .unwrap();
+    .unwrap_err();
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("production changes need a change request"),
+        "{refused}"
+    );
+    d.guardrails
+        .store
+        .set_config(espada_aws::guardrails::TOPIC_KEY, &topic)
+        .unwrap();
 
     let id = m.launch_in(1, "staging").await.remove(0);
     let pending = ok(
@@ -527,7 +540,6 @@ async fn every_destructive_action_is_gated() {
         for a in tool
             .actions
             .iter()
-            .into_iter()
             .filter(|a| a.access == Access::Destructive)
         {
             let schema = (a.schema)();

@@ -439,21 +439,31 @@ pub struct StdioServer {
     pub child: std::process::Child,
     stdin: std::process::ChildStdin,
     stdout: std::io::BufReader<std::process::ChildStdout>,
+    stderr: PathBuf,
 }
 
 impl StdioServer {
-    /// Spawns `binary serve` with exactly `env` (plus PATH and HOME).
+    /// Spawns `binary serve` with exactly `env` (plus PATH and HOME) and a fresh state file.
     pub fn spawn(binary: &str, env: &[(&str, &str)]) -> Self {
+        let state = temp_state();
+        let mut full = vec![("ESPADA_STATE", state.to_str().unwrap())];
+        full.extend_from_slice(env);
+        let home = std::env::var("HOME").unwrap_or_default();
+        Self::spawn_exactly(binary, &["serve"], &home, &full)
+    }
+
+    /// Spawns `binary args…` with only PATH, HOME and `env` in its environment, as an MCP
+    /// client starts it from a config file; stderr goes to a file (see `stderr`).
+    pub fn spawn_exactly(binary: &str, args: &[&str], home: &str, env: &[(&str, &str)]) -> Self {
+        let stderr = temp_state().with_extension("stderr");
         let mut cmd = Command::new(binary);
-        cmd.arg("serve")
+        cmd.args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", std::env::var("HOME").unwrap_or_default())
+            .env("HOME", home)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        // A fresh guardrails state file unless the caller names one.
-        cmd.env("ESPADA_STATE", temp_state());
+            .stderr(std::fs::File::create(&stderr).unwrap());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -464,7 +474,13 @@ impl StdioServer {
             child,
             stdin,
             stdout,
+            stderr,
         }
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
     pub fn send(&mut self, msg: &Value) {

@@ -8,6 +8,7 @@ mod guardrails;
 mod harness;
 mod mcp;
 mod mocked;
+mod model;
 // mod network; (converted on its own branch)
 mod perf;
 // mod s3; (converted on its own branch)
@@ -15,3 +16,4 @@ mod perf;
 mod scaling;
 mod schemas;
 mod startup;
+mod surface;

@@ -446,7 +446,7 @@ async fn auto_scaling_groups() {
     .await;
     assert_eq!(
         plan["data"]["plan"]["targets"],
-        json!([{"service": "autoscaling", "kind": "autoScalingGroup", "id": "web"}])
+        json!([{"service": "autoscaling", "kind": "auto-scaling-group", "id": "web"}])
     );
     assert_eq!(group(&m, "web").await.unwrap().desired_capacity(), Some(2));
     ok(

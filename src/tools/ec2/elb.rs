@@ -36,7 +36,7 @@ pub enum Scheme {
     Internal,
 }
 
-/// Listener and target group protocols, as ELBv2 names them.
+// Listener and target group protocols, as ELBv2 names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ElbProtocol {
@@ -84,9 +84,7 @@ pub enum TargetType {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListLoadBalancers {
-    /// Load balancer ARNs
     pub load_balancer_arns: Option<Vec<String>>,
-    /// Names to look up
     pub names: Option<Vec<String>>,
     /// Items per page (default 50, at most 1000)
     pub max_results: Option<u32>,
@@ -96,7 +94,7 @@ pub struct ListLoadBalancers {
 
 impl Action for ListLoadBalancers {
     const NAME: &'static str = "list_load_balancers";
-    const DESCRIPTION: &'static str = "Application and network load balancers";
+    const DESCRIPTION: &'static str = "ALBs and NLBs";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -116,23 +114,21 @@ impl Action for ListLoadBalancers {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLoadBalancer {
-    /// Name of the new resource
     pub name: String,
-    /// "application" (ALB, default) or "network" (NLB)
+    /// Default application
     pub load_balancer_type: Option<LoadBalancerType>,
-    /// "internet-facing" (default) or "internal"
+    /// Default internet-facing
     pub scheme: Option<Scheme>,
-    /// Subnet ids, e.g. ["subnet-0abc123"] (one per AZ to spread over)
+    /// One per AZ
     pub subnet_ids: Vec<String>,
-    /// Security group ids, e.g. ["sg-0abc123"]
     pub security_group_ids: Option<Vec<String>>,
-    /// Tags as key to value, e.g. {"Environment": "production"}
+    /// Key to value
     pub tags: Option<Tags>,
 }
 
 impl Action for CreateLoadBalancer {
     const NAME: &'static str = "create_load_balancer";
-    const DESCRIPTION: &'static str = "Create an application or network load balancer in subnets";
+    const DESCRIPTION: &'static str = "Create an ALB or NLB in subnets";
     const ACCESS: Access = Access::Write;
     // A new endpoint; it forwards nothing until a listener is added.
     const RISK: Risk = Risk::Medium;
@@ -161,10 +157,13 @@ impl Action for CreateLoadBalancer {
     }
 
     fn targets(&self) -> Vec<Target> {
-        self.subnet_ids
-            .iter()
-            .chain(self.security_group_ids.iter().flatten())
-            .map(Target::ec2)
+        std::iter::once(Target::created(Kind::LoadBalancer, &self.name))
+            .chain(
+                self.subnet_ids
+                    .iter()
+                    .chain(self.security_group_ids.iter().flatten())
+                    .map(Target::ec2),
+            )
             .collect()
     }
 
@@ -176,7 +175,6 @@ impl Action for CreateLoadBalancer {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteLoadBalancer {
-    /// Load balancer ARN
     pub load_balancer_arn: String,
 }
 
@@ -202,11 +200,8 @@ impl Action for DeleteLoadBalancer {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListTargetGroups {
-    /// Load balancer ARN
     pub load_balancer_arn: Option<String>,
-    /// Target group ARNs the instances are registered with
     pub target_group_arns: Option<Vec<String>>,
-    /// Names to look up
     pub names: Option<Vec<String>>,
     /// Items per page (default 50, at most 1000)
     pub max_results: Option<u32>,
@@ -236,22 +231,18 @@ impl Action for ListTargetGroups {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTargetGroup {
-    /// Name of the new resource
     pub name: String,
-    /// HTTP, HTTPS (ALB) or TCP, TLS, UDP, TCP_UDP (NLB)
     pub protocol: ElbProtocol,
-    /// Port: the listener's, the target group's, or the targets' (overrides the group's)
     #[schemars(range(min = 1, max = 65535))]
     pub port: i32,
-    /// VPC id, e.g. vpc-0abc123
     pub vpc_id: String,
-    /// What the group routes to: "instance" (default), "ip", "lambda" or "alb"
+    /// Default instance
     pub target_type: Option<TargetType>,
-    /// Health check path for HTTP/HTTPS, e.g. /health (default /)
+    /// Default /
     pub health_check_path: Option<String>,
-    /// HTTP codes that count as healthy, e.g. "200" or "200-399" (default 200)
+    /// Healthy HTTP codes, e.g. 200-399
     pub matcher: Option<String>,
-    /// Tags as key to value, e.g. {"Environment": "production"}
+    /// Key to value
     pub tags: Option<Tags>,
 }
 
@@ -273,7 +264,6 @@ impl Action for CreateTargetGroup {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteTargetGroup {
-    /// Target group ARN
     pub target_group_arn: String,
 }
 
@@ -299,11 +289,9 @@ impl Action for DeleteTargetGroup {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterTargets {
-    /// Target group ARN
     pub target_group_arn: String,
-    /// Targets: instance ids, IP addresses or a Lambda ARN, by the group's target type
+    /// Instance ids, IPs or a Lambda ARN
     pub target_ids: Vec<String>,
-    /// Port: the listener's, the target group's, or the targets' (overrides the group's)
     #[schemars(range(min = 1, max = 65535))]
     pub port: Option<i32>,
 }
@@ -334,19 +322,16 @@ impl Action for RegisterTargets {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeregisterTargets {
-    /// Target group ARN
     pub target_group_arn: String,
-    /// Targets: instance ids, IP addresses or a Lambda ARN, by the group's target type
+    /// Instance ids, IPs or a Lambda ARN
     pub target_ids: Vec<String>,
-    /// Port: the listener's, the target group's, or the targets' (overrides the group's)
     #[schemars(range(min = 1, max = 65535))]
     pub port: Option<i32>,
 }
 
 impl Action for DeregisterTargets {
     const NAME: &'static str = "deregister_targets";
-    const DESCRIPTION: &'static str =
-        "Deregister targets from a target group (connections drain first)";
+    const DESCRIPTION: &'static str = "Deregister targets (connections drain first)";
     const ACCESS: Access = Access::Write;
     // The targets stop taking traffic; the last one out leaves the group serving nothing.
     const RISK: Risk = Risk::High;
@@ -370,16 +355,14 @@ impl Action for DeregisterTargets {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetTargetHealth {
-    /// Target group ARN
     pub target_group_arn: String,
-    /// Targets: instance ids, IP addresses or a Lambda ARN, by the group's target type
+    /// Instance ids, IPs or a Lambda ARN
     pub target_ids: Option<Vec<String>>,
 }
 
 impl Action for GetTargetHealth {
     const NAME: &'static str = "get_target_health";
-    const DESCRIPTION: &'static str =
-        "Health of a target group's targets, with reasons for unhealthy ones";
+    const DESCRIPTION: &'static str = "Target health, with reasons";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -395,9 +378,8 @@ impl Action for GetTargetHealth {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListListeners {
-    /// Load balancer ARN
     pub load_balancer_arn: Option<String>,
-    /// Listener ARNs (instead of load_balancer_arn)
+    /// Instead of load_balancer_arn
     pub listener_arns: Option<Vec<String>>,
     /// Items per page (default 50, at most 1000)
     pub max_results: Option<u32>,
@@ -441,27 +423,22 @@ impl Action for ListListeners {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateListener {
-    /// Load balancer ARN
     pub load_balancer_arn: String,
-    /// HTTP, HTTPS (ALB) or TCP, TLS, UDP, TCP_UDP (NLB)
     pub protocol: ElbProtocol,
-    /// Port: the listener's, the target group's, or the targets' (overrides the group's)
     #[schemars(range(min = 1, max = 65535))]
     pub port: i32,
-    /// Target group ARN
     pub target_group_arn: String,
-    /// ACM certificate ARN (needed for HTTPS and TLS listeners)
+    /// ACM, for HTTPS/TLS
     pub certificate_arn: Option<String>,
-    /// TLS policy name for HTTPS/TLS, e.g. ELBSecurityPolicy-TLS13-1-2-2021-06
+    /// e.g. ELBSecurityPolicy-TLS13-1-2-2021-06
     pub ssl_policy: Option<String>,
-    /// Tags as key to value, e.g. {"Environment": "production"}
+    /// Key to value
     pub tags: Option<Tags>,
 }
 
 impl Action for CreateListener {
     const NAME: &'static str = "create_listener";
-    const DESCRIPTION: &'static str =
-        "Create a listener forwarding to a target group (HTTPS/TLS with a certificate ARN)";
+    const DESCRIPTION: &'static str = "Create a listener forwarding to a target group";
     const ACCESS: Access = Access::Write;
     // Opens a port on the load balancer and sends its traffic to the target group.
     const RISK: Risk = Risk::High;
@@ -496,7 +473,6 @@ impl Action for CreateListener {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteListener {
-    /// Listener ARN
     pub listener_arn: String,
 }
 

@@ -23,11 +23,10 @@ use crate::{
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListAmis {
-    /// e.g. ["ami-0abc123"]
     pub image_ids: Option<Vec<String>>,
-    /// "self" (default), "amazon", "aws-marketplace" or account ids
+    /// self (default), amazon or account ids
     pub owners: Option<Vec<String>>,
-    /// * wildcards, e.g. "al2023-ami-*"
+    /// * wildcards
     pub name_pattern: Option<String>,
     pub max_results: Option<u32>,
     pub next_token: Option<String>,
@@ -105,8 +104,9 @@ pub struct CreateAmi {
     pub instance_id: String,
     pub name: String,
     pub description: Option<String>,
-    /// Do not reboot the instance first (the image may be inconsistent)
+    /// Skip the reboot (image may be inconsistent)
     pub no_reboot: Option<bool>,
+    /// Key to value
     pub tags: Option<Tags>,
 }
 
@@ -158,16 +158,14 @@ impl Action for CreateAmi {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeregisterAmi {
-    /// e.g. ami-0abc123
     pub image_id: String,
-    /// Also delete its EBS snapshots (default false)
+    /// Also delete its snapshots
     pub delete_snapshots: Option<bool>,
 }
 
 impl Action for DeregisterAmi {
     const NAME: &'static str = "deregister_ami";
-    const DESCRIPTION: &'static str =
-        "Deregister an AMI (its snapshots are kept unless delete_snapshots)";
+    const DESCRIPTION: &'static str = "Deregister an AMI (snapshots kept unless delete_snapshots)";
     const ACCESS: Access = Access::Destructive;
     // Launches from it fail; the snapshots still hold the data unless deleted too.
     const RISK: Risk = Risk::High;
@@ -242,18 +240,16 @@ impl Action for DeregisterAmi {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CopyAmi {
-    /// The AMI in source_region
     pub source_image_id: String,
     pub source_region: String,
     pub name: String,
     pub description: Option<String>,
-    /// Encrypt the copy's snapshots
     pub encrypted: Option<bool>,
 }
 
 impl Action for CopyAmi {
     const NAME: &'static str = "copy_ami";
-    const DESCRIPTION: &'static str = "Copy an AMI from another region into this one";
+    const DESCRIPTION: &'static str = "Copy an AMI from another region";
     const ACCESS: Access = Access::Write;
     const RISK: Risk = Risk::Medium;
     const DRY_RUN: DryRun = DryRun::Native;
@@ -290,9 +286,9 @@ impl Action for CopyAmi {
 pub struct ModifyAmiAttribute {
     pub image_id: String,
     pub description: Option<String>,
-    /// Account ids to grant launch permission ("all" makes the AMI public)
+    /// Account ids; "all" makes it public
     pub launch_permission_add: Option<Vec<String>>,
-    /// Account ids to revoke it from ("all" makes it private)
+    /// Account ids or "all"
     pub launch_permission_remove: Option<Vec<String>>,
 }
 
@@ -469,11 +465,14 @@ impl Action for ListLaunchTemplates {
 pub struct CreateLaunchTemplate {
     pub launch_template_name: String,
     pub image_id: Option<String>,
+    /// Default t3.micro
     pub instance_type: Option<String>,
     pub key_name: Option<String>,
     pub security_group_ids: Option<Vec<String>>,
+    /// Plain text
     pub user_data: Option<String>,
     pub description: Option<String>,
+    /// Key to value
     pub tags: Option<Tags>,
 }
 
@@ -532,14 +531,13 @@ impl Action for CreateLaunchTemplate {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteLaunchTemplate {
-    /// e.g. lt-0abc123
     pub launch_template_id: Option<String>,
     pub launch_template_name: Option<String>,
 }
 
 impl Action for DeleteLaunchTemplate {
     const NAME: &'static str = "delete_launch_template";
-    const DESCRIPTION: &'static str = "Delete a launch template and all its versions";
+    const DESCRIPTION: &'static str = "Delete a launch template and its versions";
     const ACCESS: Access = Access::Destructive;
     // Auto Scaling groups launching from it can no longer scale out.
     const RISK: Risk = Risk::High;
@@ -579,13 +577,13 @@ impl Action for DeleteLaunchTemplate {
 pub struct GetLaunchTemplateVersions {
     pub launch_template_id: Option<String>,
     pub launch_template_name: Option<String>,
-    /// Numbers, "$Latest" or "$Default" (default all)
+    /// Default all
     pub versions: Option<Vec<String>>,
 }
 
 impl Action for GetLaunchTemplateVersions {
     const NAME: &'static str = "get_launch_template_versions";
-    const DESCRIPTION: &'static str = "A launch template's versions and their settings";
+    const DESCRIPTION: &'static str = "A launch template's versions";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 

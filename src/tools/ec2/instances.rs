@@ -33,7 +33,7 @@ pub const MAX_LAUNCH: u32 = 20;
 pub const MAX_WAIT: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_secs(2);
 
-/// Instance states, as EC2 names them.
+// Instance states, as EC2 names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum InstanceState {
@@ -61,11 +61,9 @@ impl InstanceState {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListInstances {
-    /// e.g. ["i-0abc123"]
     pub instance_ids: Option<Vec<String>>,
-    /// State to match or wait for
     pub state: Option<InstanceState>,
-    /// Key to value, e.g. {"Environment": "production"}
+    /// Key to value
     pub tags: Option<Tags>,
     pub vpc_id: Option<String>,
     pub max_results: Option<u32>,
@@ -74,7 +72,7 @@ pub struct ListInstances {
 
 impl Action for ListInstances {
     const NAME: &'static str = "list_instances";
-    const DESCRIPTION: &'static str = "Instances, filtered by ids, state, tags or VPC";
+    const DESCRIPTION: &'static str = "Instances, filtered";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -121,14 +119,12 @@ impl Action for ListInstances {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DescribeInstance {
-    /// e.g. i-0abc123
     pub instance_id: String,
 }
 
 impl Action for DescribeInstance {
     const NAME: &'static str = "describe_instance";
-    const DESCRIPTION: &'static str =
-        "One instance in detail: volumes, network, protection settings";
+    const DESCRIPTION: &'static str = "One instance: volumes, network, protection";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -221,20 +217,18 @@ impl Action for DescribeInstance {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInstances {
-    /// e.g. ami-0abc123
     pub image_id: String,
-    /// e.g. t3.micro (the default)
+    /// Default t3.micro
     pub instance_type: Option<String>,
-    /// Default 1, at most 20
+    /// 1-20 (default 1)
     #[schemars(range(min = 1, max = 20))]
     pub count: Option<u32>,
     pub subnet_id: Option<String>,
-    /// e.g. ["sg-0abc123"]
     pub security_group_ids: Option<Vec<String>>,
-    /// An existing key pair
     pub key_name: Option<String>,
-    /// Plain text; the server base64-encodes it
+    /// Plain text
     pub user_data: Option<String>,
+    /// Key to value
     pub tags: Option<Tags>,
 }
 
@@ -335,7 +329,7 @@ impl Action for StartInstances {
 #[serde(deny_unknown_fields)]
 pub struct StopInstances {
     pub instance_ids: Vec<String>,
-    /// Skip the clean OS shutdown (can lose unsaved data)
+    /// Skip the OS shutdown (may lose data)
     pub force: Option<bool>,
 }
 
@@ -422,8 +416,7 @@ pub struct TerminateInstances {
 
 impl Action for TerminateInstances {
     const NAME: &'static str = "terminate_instances";
-    const DESCRIPTION: &'static str =
-        "Terminate instances; instance-store data and delete-on-termination volumes are lost";
+    const DESCRIPTION: &'static str = "Terminate instances (instance-store data is lost)";
     const ACCESS: Access = Access::Destructive;
     const RISK: Risk = Risk::Critical;
     const DRY_RUN: DryRun = DryRun::Native;
@@ -451,17 +444,17 @@ impl Action for TerminateInstances {
 #[serde(deny_unknown_fields)]
 pub struct ModifyInstanceAttribute {
     pub instance_id: String,
-    /// e.g. t3.micro; the instance must be stopped
+    /// Default t3.micro
     pub instance_type: Option<String>,
-    /// Termination protection on (true) or off (false)
+    /// Termination protection
     pub disable_api_termination: Option<bool>,
-    /// Stop protection on (true) or off (false)
+    /// Stop protection
     pub disable_api_stop: Option<bool>,
-    /// What an OS shutdown does
     pub instance_initiated_shutdown_behavior: Option<ShutdownBehavior>,
-    /// Turn off for NAT instances
+    /// Off for NAT instances
     pub source_dest_check: Option<bool>,
     pub ebs_optimized: Option<bool>,
+    /// Plain text
     pub user_data: Option<String>,
 }
 
@@ -474,8 +467,7 @@ pub enum ShutdownBehavior {
 
 impl Action for ModifyInstanceAttribute {
     const NAME: &'static str = "modify_instance_attribute";
-    const DESCRIPTION: &'static str =
-        "Change type, termination/stop protection, shutdown behaviour or other attributes";
+    const DESCRIPTION: &'static str = "Change type, protection, shutdown behaviour and more";
     const ACCESS: Access = Access::Write;
     // Changes how a running instance behaves, or what protects it.
     const RISK: Risk = Risk::High;
@@ -601,7 +593,7 @@ impl Action for ModifyInstanceAttribute {
 #[serde(deny_unknown_fields)]
 pub struct GetInstanceStatus {
     pub instance_ids: Option<Vec<String>>,
-    /// Include instances that are not running (default true)
+    /// Default true
     pub include_all_instances: Option<bool>,
     pub max_results: Option<u32>,
     pub next_token: Option<String>,
@@ -609,7 +601,7 @@ pub struct GetInstanceStatus {
 
 impl Action for GetInstanceStatus {
     const NAME: &'static str = "get_instance_status";
-    const DESCRIPTION: &'static str = "Instance and system status checks, scheduled events";
+    const DESCRIPTION: &'static str = "Status checks and scheduled events";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -663,13 +655,13 @@ impl Action for GetInstanceStatus {
 pub struct WaitForState {
     pub instance_ids: Vec<String>,
     pub state: InstanceState,
-    /// Default 120, at most 300
+    /// Default 120, max 300
     pub timeout_seconds: Option<u64>,
 }
 
 impl Action for WaitForState {
     const NAME: &'static str = "wait_for_state";
-    const DESCRIPTION: &'static str = "Wait (bounded) until instances reach a state";
+    const DESCRIPTION: &'static str = "Wait (bounded) for instances to reach a state";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -747,7 +739,7 @@ pub struct EnableMonitoring {
 
 impl Action for EnableMonitoring {
     const NAME: &'static str = "enable_monitoring";
-    const DESCRIPTION: &'static str = "Turn on detailed (1-minute) CloudWatch monitoring";
+    const DESCRIPTION: &'static str = "Turn on 1-minute monitoring";
     const ACCESS: Access = Access::Write;
     // Costs a little, changes nothing that runs.
     const RISK: Risk = Risk::Medium;
@@ -780,7 +772,7 @@ pub struct DisableMonitoring {
 
 impl Action for DisableMonitoring {
     const NAME: &'static str = "disable_monitoring";
-    const DESCRIPTION: &'static str = "Turn off detailed monitoring (back to 5-minute)";
+    const DESCRIPTION: &'static str = "Back to 5-minute monitoring";
     const ACCESS: Access = Access::Write;
     // Coarser metrics; alarms on 1-minute data stop seeing it.
     const RISK: Risk = Risk::Medium;

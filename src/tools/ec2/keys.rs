@@ -17,7 +17,6 @@ use crate::{
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListKeyPairs {
-    /// Default all
     pub key_names: Option<Vec<String>>,
 }
 
@@ -67,6 +66,7 @@ pub struct CreateKeyPair {
     pub key_name: String,
     /// Default rsa
     pub key_type: Option<KeyType>,
+    /// Key to value
     pub tags: Option<Tags>,
 }
 
@@ -79,8 +79,7 @@ pub enum KeyType {
 
 impl Action for CreateKeyPair {
     const NAME: &'static str = "create_key_pair";
-    const DESCRIPTION: &'static str =
-        "Create a key pair; the private key is returned once, never stored or logged";
+    const DESCRIPTION: &'static str = "Create a key pair; the private key is shown once";
     const ACCESS: Access = Access::Write;
     const RISK: Risk = Risk::Medium;
     const DRY_RUN: DryRun = DryRun::Native;
@@ -122,8 +121,9 @@ impl Action for CreateKeyPair {
 #[serde(deny_unknown_fields)]
 pub struct ImportKeyPair {
     pub key_name: String,
-    /// OpenSSH public key, e.g. "ssh-ed25519 AAAA... user@host"
+    /// OpenSSH format
     pub public_key: String,
+    /// Key to value
     pub tags: Option<Tags>,
 }
 
@@ -162,7 +162,7 @@ impl Action for ImportKeyPair {
 #[serde(deny_unknown_fields)]
 pub struct DeleteKeyPair {
     pub key_name: Option<String>,
-    /// e.g. key-0abc123, instead of key_name
+    /// Instead of key_name
     pub key_pair_id: Option<String>,
 }
 

@@ -14,8 +14,8 @@ use crate::registry::{ActionDef, Cx, Tool};
 pub static TOOL: Tool = Tool {
     name: "aws_ec2",
     toolset: "ec2",
-    about: "Amazon EC2 instances, key pairs, AMIs, launch templates and tags; Auto Scaling \
-            groups; application and network load balancers.",
+    about: "EC2 instances, key pairs, AMIs, launch templates, tags; Auto Scaling groups; \
+            load balancers.",
     actions: &[
         ActionDef::of::<instances::ListInstances>(),
         ActionDef::of::<instances::DescribeInstance>(),

@@ -28,7 +28,6 @@ pub enum HealthCheckType {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListAsgs {
-    /// Auto Scaling group names (default all)
     pub auto_scaling_group_names: Option<Vec<String>>,
     /// Items per page (default 50, at most 1000)
     pub max_results: Option<u32>,
@@ -38,8 +37,7 @@ pub struct ListAsgs {
 
 impl Action for ListAsgs {
     const NAME: &'static str = "list_asgs";
-    const DESCRIPTION: &'static str =
-        "Auto Scaling groups with their sizes, instances and target groups";
+    const DESCRIPTION: &'static str = "Auto Scaling groups with sizes and instances";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -59,35 +57,30 @@ impl Action for ListAsgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAsg {
-    /// Auto Scaling group name
     pub auto_scaling_group_name: String,
-    /// Launch template id, e.g. lt-0abc123
     pub launch_template_id: Option<String>,
-    /// Launch template name
     pub launch_template_name: Option<String>,
-    /// Launch template version: a number, "$Latest" or "$Default" (default "$Default")
+    /// Number, $Latest or $Default (default)
     pub launch_template_version: Option<String>,
-    /// Fewest instances the group keeps
     pub min_size: i32,
-    /// Most instances the group may run
     pub max_size: i32,
-    /// Instances to run now (between min_size and max_size)
+    /// Between min_size and max_size
     pub desired_capacity: Option<i32>,
-    /// Subnet ids, e.g. ["subnet-0abc123"] (one per AZ to spread over)
+    /// One per AZ
     pub subnet_ids: Vec<String>,
-    /// Target group ARNs the instances are registered with
     pub target_group_arns: Option<Vec<String>>,
-    /// Replace instances failing "ec2" status checks (default) or "elb" health checks too
+    /// Default ec2
     pub health_check_type: Option<HealthCheckType>,
-    /// Seconds after launch before health checks count (default 0; 300 is common with elb)
+    /// Seconds (default 0)
     pub health_check_grace_period: Option<i32>,
-    /// Tags as key to value, e.g. {"Environment": "production"}
+    /// Key to value
     pub tags: Option<Tags>,
 }
 
 impl Action for CreateAsg {
     const NAME: &'static str = "create_asg";
-    const DESCRIPTION: &'static str = "Create an Auto Scaling group from a launch template across subnets, optionally behind target groups";
+    const DESCRIPTION: &'static str =
+        "Create a group from a launch template, optionally behind target groups";
     const ACCESS: Access = Access::Write;
     // New instances, and with target groups they start taking traffic.
     const RISK: Risk = Risk::Medium;
@@ -138,32 +131,26 @@ impl Action for CreateAsg {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAsg {
-    /// Auto Scaling group name
     pub auto_scaling_group_name: String,
-    /// Launch template id, e.g. lt-0abc123
     pub launch_template_id: Option<String>,
-    /// Launch template name
     pub launch_template_name: Option<String>,
-    /// Launch template version: a number, "$Latest" or "$Default" (default "$Default")
+    /// Number, $Latest or $Default (default)
     pub launch_template_version: Option<String>,
-    /// Fewest instances the group keeps
     pub min_size: Option<i32>,
-    /// Most instances the group may run
     pub max_size: Option<i32>,
-    /// Instances to run now (between min_size and max_size)
+    /// Between min_size and max_size
     pub desired_capacity: Option<i32>,
-    /// Subnet ids, e.g. ["subnet-0abc123"] (one per AZ to spread over)
+    /// One per AZ
     pub subnet_ids: Option<Vec<String>>,
-    /// Replace instances failing "ec2" status checks (default) or "elb" health checks too
+    /// Default ec2
     pub health_check_type: Option<HealthCheckType>,
-    /// Seconds after launch before health checks count (default 0; 300 is common with elb)
+    /// Seconds (default 0)
     pub health_check_grace_period: Option<i32>,
 }
 
 impl Action for UpdateAsg {
     const NAME: &'static str = "update_asg";
-    const DESCRIPTION: &'static str =
-        "Change an Auto Scaling group's sizes, launch template, subnets or health checks";
+    const DESCRIPTION: &'static str = "Change a group's sizes, template, subnets or health checks";
     const ACCESS: Access = Access::Write;
     // Sizes and templates decide what serves traffic; instances launch or terminate to match.
     const RISK: Risk = Risk::High;
@@ -222,16 +209,14 @@ impl Action for UpdateAsg {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAsg {
-    /// Auto Scaling group name
     pub auto_scaling_group_name: String,
-    /// Also terminate its instances now instead of refusing while it has any (default false)
+    /// Terminate its instances too
     pub force_delete: Option<bool>,
 }
 
 impl Action for DeleteAsg {
     const NAME: &'static str = "delete_asg";
-    const DESCRIPTION: &'static str =
-        "Delete an Auto Scaling group (force_delete terminates its instances too)";
+    const DESCRIPTION: &'static str = "Delete a group (force_delete terminates its instances)";
     const ACCESS: Access = Access::Destructive;
     const RISK: Risk = Risk::Critical;
 
@@ -247,17 +232,15 @@ impl Action for DeleteAsg {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetDesiredCapacity {
-    /// Auto Scaling group name
     pub auto_scaling_group_name: String,
-    /// Instances to run now (between min_size and max_size)
+    /// Between min_size and max_size
     pub desired_capacity: i32,
-    /// Wait for the group's cooldown to pass first (default false)
     pub honor_cooldown: Option<bool>,
 }
 
 impl Action for SetDesiredCapacity {
     const NAME: &'static str = "set_desired_capacity";
-    const DESCRIPTION: &'static str = "Scale an Auto Scaling group to a number of instances now";
+    const DESCRIPTION: &'static str = "Scale a group to N instances now";
     const ACCESS: Access = Access::Write;
     // Scaling in terminates instances that may be serving.
     const RISK: Risk = Risk::High;
@@ -285,7 +268,6 @@ impl Action for SetDesiredCapacity {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetScalingActivities {
-    /// Auto Scaling group name
     pub auto_scaling_group_name: String,
     /// Items per page (default 50, at most 1000)
     pub max_results: Option<u32>,
@@ -295,8 +277,7 @@ pub struct GetScalingActivities {
 
 impl Action for GetScalingActivities {
     const NAME: &'static str = "get_scaling_activities";
-    const DESCRIPTION: &'static str =
-        "Recent launches and terminations of an Auto Scaling group, with their causes";
+    const DESCRIPTION: &'static str = "A group's recent launches and terminations";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -312,16 +293,13 @@ impl Action for GetScalingActivities {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachTargetGroups {
-    /// Auto Scaling group name
     pub auto_scaling_group_name: String,
-    /// Target group ARNs the instances are registered with
     pub target_group_arns: Vec<String>,
 }
 
 impl Action for AttachTargetGroups {
     const NAME: &'static str = "attach_target_groups";
-    const DESCRIPTION: &'static str =
-        "Register an Auto Scaling group's instances with target groups";
+    const DESCRIPTION: &'static str = "Register a group's instances with target groups";
     const ACCESS: Access = Access::Write;
     // The group's instances start taking the target groups' traffic.
     const RISK: Risk = Risk::High;
@@ -347,16 +325,13 @@ impl Action for AttachTargetGroups {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DetachTargetGroups {
-    /// Auto Scaling group name
     pub auto_scaling_group_name: String,
-    /// Target group ARNs the instances are registered with
     pub target_group_arns: Vec<String>,
 }
 
 impl Action for DetachTargetGroups {
     const NAME: &'static str = "detach_target_groups";
-    const DESCRIPTION: &'static str =
-        "Stop registering an Auto Scaling group's instances with target groups";
+    const DESCRIPTION: &'static str = "Stop registering a group's instances with target groups";
     const ACCESS: Access = Access::Write;
     // Takes the group's instances out of the target groups' traffic.
     const RISK: Risk = Risk::High;

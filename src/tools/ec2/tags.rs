@@ -19,14 +19,14 @@ use crate::{
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddTags {
-    /// EC2 resource ids (instances, AMIs, volumes, ...)
     pub resource_ids: Vec<String>,
+    /// Key to value
     pub tags: Tags,
 }
 
 impl Action for AddTags {
     const NAME: &'static str = "add_tags";
-    const DESCRIPTION: &'static str = "Add or overwrite tags on EC2 resources";
+    const DESCRIPTION: &'static str = "Add or overwrite tags";
     const ACCESS: Access = Access::Write;
     // Tags drive the guardrails, cost allocation and tag-based IAM conditions.
     const RISK: Risk = Risk::High;
@@ -79,7 +79,7 @@ pub struct RemoveTags {
 
 impl Action for RemoveTags {
     const NAME: &'static str = "remove_tags";
-    const DESCRIPTION: &'static str = "Remove tags from EC2 resources";
+    const DESCRIPTION: &'static str = "Remove tags";
     const ACCESS: Access = Access::Write;
     const RISK: Risk = Risk::High;
     const DRY_RUN: DryRun = DryRun::Native;

@@ -9,22 +9,20 @@ use super::*;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApprovalRequest {
-    /// Tool of the call to examine, e.g. "aws_ec2"
+    /// e.g. aws_ec2
     pub target_tool: String,
-    /// Action of that call, e.g. "terminate_instances"
+    /// e.g. terminate_instances
     pub target_action: String,
-    /// Arguments of that call, e.g. {"instance_ids": ["i-0abc"]}
     pub target_arguments: Option<Map<String, Value>>,
-    /// Why the change is needed, for the approvers
+    /// For the approvers
     pub reason: String,
-    /// Change request id (chg-…) the change belongs to
+    /// The change request (chg-…)
     pub change_id: Option<String>,
 }
 
 impl Action for CreateApprovalRequest {
     const NAME: &'static str = "create_approval_request";
-    const DESCRIPTION: &'static str =
-        "Ask people to approve a call in advance; repeat the call later with approval_request_id";
+    const DESCRIPTION: &'static str = "Ask people to approve a call in advance";
     const ACCESS: Access = Access::Write;
     // A request changes nothing; people decide on it.
     const RISK: Risk = Risk::Medium;
@@ -64,7 +62,6 @@ impl Action for CreateApprovalRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetApprovalRequest {
-    /// Approval request id, e.g. apr-3f9c1a2b4d5e
     pub request_id: String,
 }
 
@@ -101,15 +98,14 @@ impl Action for GetApprovalRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListApprovalRequests {
-    /// Approval status to list (default pending)
+    /// Default pending
     pub approval_status: Option<ApprovalFilter>,
-    /// Items per page (default 50, at most 1000)
     pub max_results: Option<u32>,
 }
 
 impl Action for ListApprovalRequests {
     const NAME: &'static str = "list_approval_requests";
-    const DESCRIPTION: &'static str = "Approval requests (pending by default)";
+    const DESCRIPTION: &'static str = "Approval requests (default pending)";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -142,14 +138,12 @@ impl Action for ListApprovalRequests {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitApprovalResponse {
-    /// Approval request id, e.g. apr-3f9c1a2b4d5e
     pub request_id: String,
 }
 
 impl Action for SubmitApprovalResponse {
     const NAME: &'static str = "submit_approval_response";
-    const DESCRIPTION: &'static str =
-        "Ask the person in the client to approve or reject a request (MCP elicitation)";
+    const DESCRIPTION: &'static str = "Ask the person in the client to decide (elicitation)";
     const ACCESS: Access = Access::Write;
     // The person in the client answers; the agent cannot.
     const RISK: Risk = Risk::Medium;
@@ -223,7 +217,6 @@ impl Action for SubmitApprovalResponse {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelApprovalRequest {
-    /// Approval request id, e.g. apr-3f9c1a2b4d5e
     pub request_id: String,
 }
 

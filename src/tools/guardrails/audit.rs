@@ -8,11 +8,8 @@ use super::*;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogAction {
-    /// What happened, in a sentence
     pub message: String,
-    /// Resource ids the note is about
     pub resource_ids: Option<Vec<String>>,
-    /// Environment: production, staging, development or testing
     pub environment: Option<Environment>,
 }
 
@@ -53,19 +50,15 @@ impl Action for LogAction {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueryAuditLogs {
-    /// Only records of this tool, e.g. "aws_ec2"
     pub filter_tool: Option<String>,
-    /// Only records of this action, e.g. "terminate_instances"
     pub filter_action: Option<String>,
-    /// Only this outcome: ok, refused, failed, pending_approval, confirmation_required, dry_run, logged
+    /// e.g. ok, refused, failed, pending_approval
     pub outcome: Option<String>,
-    /// Environment: production, staging, development or testing
     pub environment: Option<Environment>,
-    /// Start of the period, RFC 3339 (default: 24 hours ago for summaries, all for queries)
+    /// RFC 3339 (default 24 h ago for summaries)
     pub since: Option<String>,
-    /// End of the period, RFC 3339 (default: now)
+    /// RFC 3339 (default now)
     pub until: Option<String>,
-    /// Items per page (default 50, at most 1000)
     pub max_results: Option<u32>,
     /// next_token of the previous page
     pub next_token: Option<String>,
@@ -73,7 +66,7 @@ pub struct QueryAuditLogs {
 
 impl Action for QueryAuditLogs {
     const NAME: &'static str = "query_audit_logs";
-    const DESCRIPTION: &'static str = "Audit records, newest first, filtered";
+    const DESCRIPTION: &'static str = "Audit records, newest first";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -111,16 +104,15 @@ impl Action for QueryAuditLogs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetAuditLogSummary {
-    /// Start of the period, RFC 3339 (default: 24 hours ago for summaries, all for queries)
+    /// RFC 3339 (default 24 h ago for summaries)
     pub since: Option<String>,
-    /// End of the period, RFC 3339 (default: now)
+    /// RFC 3339 (default now)
     pub until: Option<String>,
 }
 
 impl Action for GetAuditLogSummary {
     const NAME: &'static str = "get_audit_log_summary";
-    const DESCRIPTION: &'static str =
-        "Totals by outcome and top actions for a period (default the last 24 hours)";
+    const DESCRIPTION: &'static str = "Totals by outcome and top actions (default last 24 h)";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 

@@ -8,15 +8,14 @@ use super::*;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePreOperationBackup {
-    /// EC2 instance ids whose EBS volumes to snapshot
     pub instance_ids: Vec<String>,
-    /// Why the backup is taken
+    /// For the approvers
     pub reason: Option<String>,
 }
 
 impl Action for CreatePreOperationBackup {
     const NAME: &'static str = "create_pre_operation_backup";
-    const DESCRIPTION: &'static str = "Snapshot the EBS volumes of instances now and record it";
+    const DESCRIPTION: &'static str = "Snapshot instances' EBS volumes now";
     const ACCESS: Access = Access::Write;
     // Snapshots cost money and change nothing that runs.
     const RISK: Risk = Risk::Medium;
@@ -64,9 +63,7 @@ impl Action for CreatePreOperationBackup {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListPreOperationBackups {
-    /// Only backups of this resource id
     pub resource_id: Option<String>,
-    /// Items per page (default 50, at most 1000)
     pub max_results: Option<u32>,
 }
 

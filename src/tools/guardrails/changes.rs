@@ -8,25 +8,21 @@ use super::*;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateChangeRequest {
-    /// Short title of the change
     pub title: String,
-    /// What changes and why
     pub description: String,
-    /// Environment: production, staging, development or testing
     pub environment: Option<Environment>,
-    /// How to undo the change
     pub rollback_plan: Option<String>,
-    /// Planned start, RFC 3339
+    /// RFC 3339
     pub planned_start: Option<String>,
-    /// Planned end, RFC 3339
+    /// RFC 3339
     pub planned_end: Option<String>,
-    /// Keep as a draft instead of submitting it (default false)
+    /// Keep as draft (default: submit)
     pub draft: Option<bool>,
 }
 
 impl Action for CreateChangeRequest {
     const NAME: &'static str = "create_change_request";
-    const DESCRIPTION: &'static str = "Record a planned change (needed for production changes)";
+    const DESCRIPTION: &'static str = "Record a planned change (production changes need one)";
     const ACCESS: Access = Access::Write;
     // A record; people approve the changes it carries.
     const RISK: Risk = Risk::Medium;
@@ -72,7 +68,7 @@ impl Action for CreateChangeRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetChangeRequest {
-    /// Change request id, e.g. chg-3f9c1a2b4d5e
+    /// The change request (chg-…)
     pub change_id: String,
 }
 
@@ -103,18 +99,16 @@ impl Action for GetChangeRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateChangeRequestStatus {
-    /// Change request id, e.g. chg-3f9c1a2b4d5e
+    /// The change request (chg-…)
     pub change_id: String,
-    /// Change request status
     pub status: ChangeStatus,
-    /// Note recorded in the change request's history
+    /// Recorded in its history
     pub note: Option<String>,
 }
 
 impl Action for UpdateChangeRequestStatus {
     const NAME: &'static str = "update_change_request_status";
-    const DESCRIPTION: &'static str =
-        "Move a change request along (approval comes only from its approval request)";
+    const DESCRIPTION: &'static str = "Move a change request along (people approve it)";
     const ACCESS: Access = Access::Write;
     // Approval and rejection are refused here: only people decide.
     const RISK: Risk = Risk::Medium;
@@ -155,7 +149,6 @@ impl Action for UpdateChangeRequestStatus {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListChangeRequests {
-    /// Change request status
     pub status: Option<ChangeStatus>,
 }
 

@@ -9,18 +9,16 @@ use super::*;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PerformDryRun {
-    /// Tool of the call to examine, e.g. "aws_ec2"
+    /// e.g. aws_ec2
     pub target_tool: String,
-    /// Action of that call, e.g. "terminate_instances"
+    /// e.g. terminate_instances
     pub target_action: String,
-    /// Arguments of that call, e.g. {"instance_ids": ["i-0abc"]}
     pub target_arguments: Option<Map<String, Value>>,
 }
 
 impl Action for PerformDryRun {
     const NAME: &'static str = "perform_dry_run";
-    const DESCRIPTION: &'static str =
-        "What the guardrails would decide for a call, plus AWS's own dry run where it has one";
+    const DESCRIPTION: &'static str = "The guardrails' decision plus AWS's own dry run";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -57,17 +55,16 @@ impl Action for PerformDryRun {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunSafetyChecks {
-    /// Tool of the call to examine, e.g. "aws_ec2"
+    /// e.g. aws_ec2
     pub target_tool: String,
-    /// Action of that call, e.g. "terminate_instances"
+    /// e.g. terminate_instances
     pub target_action: String,
-    /// Arguments of that call, e.g. {"instance_ids": ["i-0abc"]}
     pub target_arguments: Option<Map<String, Value>>,
 }
 
 impl Action for RunSafetyChecks {
     const NAME: &'static str = "run_safety_checks";
-    const DESCRIPTION: &'static str = "Each safety check for a call, passed or not";
+    const DESCRIPTION: &'static str = "Each safety check for a call";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -101,17 +98,17 @@ impl Action for RunSafetyChecks {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluateGuardrails {
-    /// Tool of the call to examine, e.g. "aws_ec2"
+    /// e.g. aws_ec2
     pub target_tool: String,
-    /// Action of that call, e.g. "terminate_instances"
+    /// e.g. terminate_instances
     pub target_action: String,
-    /// Arguments of that call, e.g. {"instance_ids": ["i-0abc"]}
     pub target_arguments: Option<Map<String, Value>>,
 }
 
 impl Action for EvaluateGuardrails {
     const NAME: &'static str = "evaluate_guardrails";
-    const DESCRIPTION: &'static str = "The pipeline's decision for a call: allow, require_confirmation, require_approval or refuse";
+    const DESCRIPTION: &'static str =
+        "The decision: allow, require_confirmation, require_approval or refuse";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -150,18 +147,16 @@ impl Action for EvaluateGuardrails {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessImpact {
-    /// Tool of the call to examine, e.g. "aws_ec2"
+    /// e.g. aws_ec2
     pub target_tool: String,
-    /// Action of that call, e.g. "terminate_instances"
+    /// e.g. terminate_instances
     pub target_action: String,
-    /// Arguments of that call, e.g. {"instance_ids": ["i-0abc"]}
     pub target_arguments: Option<Map<String, Value>>,
 }
 
 impl Action for AssessImpact {
     const NAME: &'static str = "assess_impact";
-    const DESCRIPTION: &'static str =
-        "Blast radius of a call: resources, environments, services, reversibility";
+    const DESCRIPTION: &'static str = "Blast radius: resources, environments, reversibility";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -215,15 +210,15 @@ impl Action for AssessImpact {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifyAction {
-    /// Tool of the call to examine, e.g. "aws_ec2"
+    /// e.g. aws_ec2
     pub target_tool: String,
-    /// Action of that call, e.g. "terminate_instances"
+    /// e.g. terminate_instances
     pub target_action: String,
 }
 
 impl Action for ClassifyAction {
     const NAME: &'static str = "classify_action";
-    const DESCRIPTION: &'static str = "Access class, declared risk and dry-run kind of an action";
+    const DESCRIPTION: &'static str = "An action's access, declared risk and dry-run kind";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 

@@ -35,10 +35,9 @@ use crate::{
 pub static TOOL: Tool = Tool {
     name: "aws_guardrails",
     toolset: "guardrails",
-    about: "The safety pipeline every call passes through: approvals (people approve, never \
-            the agent), change requests, policies, protections, rate limits, backups, the \
-            audit log, and what the pipeline would do with a call (target_tool, target_action, \
-            target_arguments). Changing guardrail settings counts as a production change.",
+    about: "The guardrails every call passes: approvals (people decide, never the agent), \
+            change requests, policies, protections, rate limits, backups, audit, and what they \
+            would do with a call. Changing them is a production change.",
     actions: &[
         ActionDef::of::<approvals::CreateApprovalRequest>(),
         ActionDef::of::<approvals::GetApprovalRequest>(),

@@ -8,19 +8,16 @@ use super::*;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddPolicy {
-    /// Policy name
     pub name: String,
-    /// What the policy is for; shown when it blocks a call
     pub description: Option<String>,
-    /// deny, require_approval, require_confirmation or allow
     pub effect: Effect,
-    /// Which calls it matches (all fields optional)
+    /// Which calls it matches
     pub rule: Option<PolicyRule>,
 }
 
 impl Action for AddPolicy {
     const NAME: &'static str = "add_policy";
-    const DESCRIPTION: &'static str = "Add a policy that denies or gates matching calls";
+    const DESCRIPTION: &'static str = "Add a policy that denies or gates calls";
     const ACCESS: Access = Access::Write;
     // A new policy can only add checks: deny wins, allow never lifts one.
     const RISK: Risk = Risk::Medium;
@@ -55,7 +52,6 @@ impl Action for AddPolicy {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetPolicy {
-    /// Policy id, e.g. pol-3f9c1a2b4d5e
     pub policy_id: String,
 }
 
@@ -112,23 +108,18 @@ impl Action for ListPolicies {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePolicy {
-    /// Policy id, e.g. pol-3f9c1a2b4d5e
     pub policy_id: String,
-    /// Policy name
     pub name: Option<String>,
-    /// What the policy is for; shown when it blocks a call
     pub description: Option<String>,
-    /// deny, require_approval, require_confirmation or allow
     pub effect: Option<Effect>,
-    /// Which calls it matches (all fields optional)
+    /// Which calls it matches
     pub rule: Option<PolicyRule>,
-    /// Turn the policy on or off
     pub enabled: Option<bool>,
 }
 
 impl Action for UpdatePolicy {
     const NAME: &'static str = "update_policy";
-    const DESCRIPTION: &'static str = "Change a policy (a production change)";
+    const DESCRIPTION: &'static str = "Change a policy";
     const ACCESS: Access = Access::Write;
     // Weakening or disabling a policy loosens the guardrails.
     const RISK: Risk = Risk::High;
@@ -164,13 +155,12 @@ impl Action for UpdatePolicy {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RemovePolicy {
-    /// Policy id, e.g. pol-3f9c1a2b4d5e
     pub policy_id: String,
 }
 
 impl Action for RemovePolicy {
     const NAME: &'static str = "remove_policy";
-    const DESCRIPTION: &'static str = "Delete a policy (a production change)";
+    const DESCRIPTION: &'static str = "Delete a policy";
     const ACCESS: Access = Access::Destructive;
     const RISK: Risk = Risk::Critical;
 

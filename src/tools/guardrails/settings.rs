@@ -9,13 +9,12 @@ use super::*;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetEnvironmentProtection {
-    /// Environment: production, staging, development or testing
     pub environment: Option<Environment>,
 }
 
 impl Action for GetEnvironmentProtection {
     const NAME: &'static str = "get_environment_protection";
-    const DESCRIPTION: &'static str = "Protection rules of one or every environment";
+    const DESCRIPTION: &'static str = "Protection of one or every environment";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -45,22 +44,17 @@ impl Action for GetEnvironmentProtection {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetEnvironmentProtection {
-    /// Environment: production, staging, development or testing
     pub environment: Environment,
-    /// Whether critical (and in production, high-risk) changes need human approval
     pub approval_required: Option<bool>,
-    /// Distinct people who must approve
+    /// Distinct people
     pub min_approvers: Option<u32>,
-    /// Whether changes must reference a change request
     pub change_request_required: Option<bool>,
-    /// Whether a backup is taken before destructive changes
     pub backup_required: Option<bool>,
 }
 
 impl Action for SetEnvironmentProtection {
     const NAME: &'static str = "set_environment_protection";
-    const DESCRIPTION: &'static str =
-        "Change an environment's protection (a production change: needs approval)";
+    const DESCRIPTION: &'static str = "Change an environment's protection";
     const ACCESS: Access = Access::Write;
     // Loosening any environment would open a way around the guardrails.
     const RISK: Risk = Risk::High;
@@ -91,13 +85,13 @@ impl Action for SetEnvironmentProtection {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRateLimit {
-    /// Access class: write or destructive (default both)
+    /// Default both
     pub access: Option<Access>,
 }
 
 impl Action for CheckRateLimit {
     const NAME: &'static str = "check_rate_limit";
-    const DESCRIPTION: &'static str = "Calls used and left in the current window";
+    const DESCRIPTION: &'static str = "Calls used and left in this window";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -135,7 +129,7 @@ pub struct GetRateLimitConfig {}
 
 impl Action for GetRateLimitConfig {
     const NAME: &'static str = "get_rate_limit_config";
-    const DESCRIPTION: &'static str = "The rate-limit settings";
+    const DESCRIPTION: &'static str = "The rate limits";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -157,13 +151,12 @@ impl Action for GetRateLimitConfig {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetRateLimitConfig {
-    /// The full rate-limit configuration
     pub rate_limits: RateLimits,
 }
 
 impl Action for SetRateLimitConfig {
     const NAME: &'static str = "set_rate_limit_config";
-    const DESCRIPTION: &'static str = "Change the rate-limit settings (a production change)";
+    const DESCRIPTION: &'static str = "Change the rate limits";
     const ACCESS: Access = Access::Write;
     // Raising limits loosens the guardrails.
     const RISK: Risk = Risk::High;
@@ -187,16 +180,15 @@ impl Action for SetRateLimitConfig {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigureNotificationChannel {
-    /// SNS topic ARN for approval notifications ("" turns them off)
+    /// SNS topic; "" turns notices off
     pub topic_arn: String,
-    /// Publish a test message now
+    /// Publish a test message
     pub send_test: Option<bool>,
 }
 
 impl Action for ConfigureNotificationChannel {
     const NAME: &'static str = "configure_notification_channel";
-    const DESCRIPTION: &'static str =
-        "Set the SNS topic told about approval requests and decisions (a production change)";
+    const DESCRIPTION: &'static str = "Set the SNS topic for approval notices";
     const ACCESS: Access = Access::Write;
     // Pointing notices elsewhere can hide approval requests from the people who decide.
     const RISK: Risk = Risk::High;
@@ -246,7 +238,7 @@ pub struct GetConfig {}
 
 impl Action for GetConfig {
     const NAME: &'static str = "get_config";
-    const DESCRIPTION: &'static str = "Guardrails configuration and where the state is kept";
+    const DESCRIPTION: &'static str = "Guardrails settings and the state file";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -281,18 +273,18 @@ impl Action for GetConfig {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateConfig {
-    /// How environments are recognised: accounts, regions, default_environment
+    /// How to recognise environments
     pub environments: Option<EnvironmentConfig>,
-    /// IANA time zone for policy windows, e.g. "Europe/Berlin"
+    /// IANA, e.g. Europe/Berlin
     pub time_zone: Option<String>,
-    /// Hours an approval request stays valid (default 24)
+    /// Default 24
     pub approval_ttl_hours: Option<u32>,
 }
 
 impl Action for UpdateConfig {
     const NAME: &'static str = "update_config";
     const DESCRIPTION: &'static str =
-        "Change environment recognition, time zone or approval validity (a production change)";
+        "Change environment recognition, time zone or approval validity";
     const ACCESS: Access = Access::Write;
     // How environments are recognised decides every call's protection.
     const RISK: Risk = Risk::High;
