@@ -7,8 +7,8 @@ use clap::{ArgAction, Args, Parser, Subcommand, builder::BoolishValueParser};
 use serde_json::{Map, Value, json};
 
 use crate::{
-    dispatch::Dispatcher, guardrails::approvals::Status, registry::Caller, schema, server,
-    settings::Settings,
+    dispatch::Dispatcher, guardrails::approvals::Status, registry::Caller, server,
+    settings::Settings, surface,
 };
 
 #[derive(Debug, Parser)]
@@ -194,7 +194,7 @@ pub fn tools_text(dispatcher: &Dispatcher, markdown: bool) -> String {
         if !markdown {
             out.push_str(&format!("{}\n", tool.name));
         }
-        for a in schema::exposed(tool, dispatcher.read_only()) {
+        for a in surface::exposed(tool, dispatcher.read_only()) {
             if markdown {
                 out.push_str(&format!(
                     "| `{}` | `{}` | {} | {} | {} |\n",

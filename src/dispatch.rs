@@ -23,8 +23,8 @@ use crate::{
         store::{Store, StoreError, new_id},
     },
     registry::{Access, ActionDef, Call, Caller, Cx, DryRun, Flag, Risk, Target, Tool},
-    schema,
     settings::Settings,
+    surface,
 };
 
 /// Why a call could not even be routed (a protocol error, not a tool result).
@@ -112,7 +112,7 @@ impl Dispatcher {
             self.tools
                 .iter()
                 .map(|t| {
-                    let s = schema::tool_schema(t, self.read_only());
+                    let s = surface::tool_schema(t, self.read_only());
                     let Value::Object(map) = s else {
                         unreachable!("tool schemas are objects")
                     };
@@ -199,7 +199,7 @@ impl Dispatcher {
         tool: &'static Tool,
         mut args: Map<String, Value>,
     ) -> Result<ParsedCall, ToolError> {
-        let visible: Vec<&str> = schema::exposed(tool, self.read_only())
+        let visible: Vec<&str> = surface::exposed(tool, self.read_only())
             .map(|a| a.name)
             .collect();
         let action_name = match args.remove("action") {

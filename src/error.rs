@@ -5,6 +5,17 @@ use std::fmt;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use serde_json::{Value, json};
 
+/// The error a guarded client raises; `ToolError::from_sdk` turns it into a refusal.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "espada-aws refused to send {operation}: {why}; nothing was changed (this is a bug in the \
+     action, please report it)"
+)]
+pub struct GuardRefusal {
+    pub operation: String,
+    pub why: &'static str,
+}
+
 /// An error returned to the caller as a tool result with `isError: true`.
 ///
 /// The message starts lowercase, has no trailing period, and says what to do next.
@@ -79,7 +90,7 @@ impl ToolError {
         // A guarded client refused to send the request: that is a refusal, not a failure.
         let mut source = std::error::Error::source(&err);
         while let Some(e) = source {
-            if let Some(refusal) = e.downcast_ref::<crate::aws::guard::GuardRefusal>() {
+            if let Some(refusal) = e.downcast_ref::<GuardRefusal>() {
                 return ToolError::Refused(refusal.to_string());
             }
             source = e.source();

@@ -34,4 +34,5 @@ pub mod registry;
 pub mod schema;
 pub mod server;
 pub mod settings;
+pub mod surface;
 pub mod tools;

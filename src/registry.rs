@@ -119,7 +119,7 @@ impl Flag {
 }
 
 /// Every kind of resource a call can name. The guardrails resolve a target's environment by
-/// kind in one exhaustive `match` (`aws::tags`), so a new kind cannot be added without saying
+/// kind in one exhaustive `match` (`guardrails::tags`), so a new kind cannot be added without saying
 /// how its environment is found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]

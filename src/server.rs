@@ -16,7 +16,7 @@ use rmcp::{
 use crate::{
     dispatch::Dispatcher,
     registry::{Access, BoxFuture, Caller, HumanAnswer, HumanChannel},
-    schema,
+    surface,
 };
 
 const INSTRUCTIONS: &str = "Typed AWS tools. Each tool takes an `action` plus that action's \
@@ -44,7 +44,7 @@ pub fn tool_definitions(dispatcher: &Dispatcher) -> Vec<Tool> {
         .tools()
         .iter()
         .map(|t| {
-            let exposed: Vec<Access> = schema::exposed(t, dispatcher.read_only())
+            let exposed: Vec<Access> = surface::exposed(t, dispatcher.read_only())
                 .map(|a| a.access)
                 .collect();
             let annotations = ToolAnnotations::new()
@@ -54,7 +54,7 @@ pub fn tool_definitions(dispatcher: &Dispatcher) -> Vec<Tool> {
                 .open_world(true);
             Tool::new(
                 t.name,
-                schema::tool_description(t, dispatcher.read_only()),
+                surface::tool_description(t, dispatcher.read_only()),
                 dispatcher.input_schema(t),
             )
             .with_annotations(annotations)

@@ -15,6 +15,8 @@ use aws_smithy_runtime_api::{
 };
 use aws_smithy_types::config_bag::ConfigBag;
 
+use crate::error::GuardRefusal;
+
 /// What a guarded client may send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Guard {
@@ -36,17 +38,6 @@ pub fn is_read_operation(name: &str) -> bool {
         name.strip_prefix(p)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| c.is_uppercase()))
     })
-}
-
-/// The error a guarded client raises; `ToolError::from_sdk` turns it into a refusal.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "espada-aws refused to send {operation}: {why}; nothing was changed (this is a bug in the \
-     action, please report it)"
-)]
-pub struct GuardRefusal {
-    pub operation: String,
-    pub why: &'static str,
 }
 
 #[derive(Debug)]

@@ -5,7 +5,6 @@
 pub mod ec2;
 pub mod guard;
 pub mod paging;
-pub mod tags;
 
 use std::{
     any::{Any, TypeId},

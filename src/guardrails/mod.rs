@@ -28,6 +28,7 @@ pub mod environment;
 pub mod policy;
 pub mod ratelimit;
 pub mod store;
+pub mod tags;
 
 use std::collections::BTreeMap;
 
@@ -44,7 +45,7 @@ use self::{
 };
 pub use crate::registry::{Caller, HumanAnswer, HumanChannel, Risk};
 use crate::{
-    aws::{self, AwsPool, Guard, tags::Source},
+    aws::{self, AwsPool, Guard},
     error::ToolError,
     registry::{Access, Flag, Kind, Tags, Target},
 };
@@ -206,7 +207,7 @@ impl Guardrails {
         let found = if call.access == Access::Read {
             BTreeMap::new()
         } else {
-            aws::tags::lookup(aws, call.region, call.targets).await
+            tags::lookup(aws, call.region, call.targets).await
         };
         // Each target's environment is the strictest that its tags, its parents' tags and the
         // call's own tags name; where none names one, the fallback. The call's environment is
@@ -226,7 +227,7 @@ impl Guardrails {
                     named.extend(
                         Environment::parse(&node.id).map(|e| (e, "named by the call".into())),
                     );
-                } else if !node.new && aws::tags::source(node.kind) != Source::Parent {
+                } else if !node.new && tags::source(node.kind) != tags::Source::Parent {
                     match found.get(&(node.kind, node.id.clone())) {
                         Some(Ok(sets)) => {
                             for set in sets {

@@ -6,6 +6,7 @@ mod e2e;
 mod ec2;
 mod guardrails;
 mod harness;
+mod layers;
 mod mcp;
 mod mocked;
 mod model;

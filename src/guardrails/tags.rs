@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::Filter;
 
-use super::{AwsPool, Guard};
 use crate::{
+    aws::{AwsPool, Guard},
     error::ToolError,
     registry::{Kind, Tags, Target},
 };
