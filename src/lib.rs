@@ -5,23 +5,24 @@
 //!
 //! # Layout
 //!
-//! - [`server`]: the rmcp `ServerHandler`; lists tools from the registry and hands every
-//!   `tools/call` to the dispatcher.
-//! - [`dispatch`]: the one path of a call: parse → classify → guardrails → dry run / execute →
-//!   shape. The CLI's `call` subcommand takes the same path.
-//! - [`registry`]: tool and action metadata (access class, description, input schema) and the
-//!   `actions!` macro that defines an action enum with its typed inputs.
-//! - [`schema`]: flat input schemas merged from the per-action input structs.
-//! - [`guardrails`]: read-only mode and confirmation tokens for destructive actions.
-//! - [`tools`]: one file per tool: its action enum, per-action input structs, and a dispatch to
-//!   services. Tools hold no AWS logic.
-//! - [`services`]: one module per AWS service (a folder once it grows: `ec2/`, `s3/`); the only
-//!   code that calls `aws-sdk-*`.
-//! - [`aws`]: the lazy client pool (per credentials context and region), retry and timeouts,
-//!   and page handling.
-//! - [`cidr`]: CIDR parsing and the subnet-fit checks network calls run before any AWS call.
-//! - [`output`]: the result shape `{summary, data, next_token?, truncated?}` and its bounds.
-//! - [`error`]: tool errors (what the model sees) and how AWS errors map onto them.
+//! Layers, bottom first; every dependency points down (ARCHITECTURE.md, `tests/it/layers.rs`).
+//!
+//! - [`error`], [`output`], [`schema`], [`cidr`]: tool errors and the SDK error mapping; the
+//!   result shape and its bounds; one action's cleaned JSON schema; CIDR checks.
+//! - [`settings`]: run-time settings from flags and environment.
+//! - [`aws`]: the lazy client pool (per credentials context, region and guard), the guard that
+//!   makes reads and dry runs unable to change anything, paging, shared EC2 helpers.
+//! - [`registry`]: the action model: an action is one input struct with one `Action` impl that
+//!   declares name, description, access, risk, targets with parents and dry-run kind, and runs.
+//! - [`guardrails`]: the ordered checks (read-only, environment by target tags, policies,
+//!   protection, rate limits, confirmation, approvals, backups, audit) and their SQLite state.
+//! - [`surface`]: each tool's flat schema and its generated description.
+//! - [`dispatch`]: the one path of a call: parse → validate → guardrails → dry run or run →
+//!   shape → audit. The CLI's `call` subcommand takes the same path.
+//! - [`tools`]: one folder per tool, one file per resource area, each action next to its AWS
+//!   calls; `tools::ALL` and `Dispatcher::new`.
+//! - [`server`]: the rmcp `ServerHandler` and the stdio transport.
+//! - [`cli`]: the command line.
 
 pub mod aws;
 pub mod cidr;
