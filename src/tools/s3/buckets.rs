@@ -32,7 +32,6 @@ use crate::{
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListBuckets {
-    /// e.g. "logs-"
     pub name_prefix: Option<String>,
     pub max_results: Option<u32>,
     pub next_token: Option<String>,
@@ -40,7 +39,7 @@ pub struct ListBuckets {
 
 impl Action for ListBuckets {
     const NAME: &'static str = "list_buckets";
-    const DESCRIPTION: &'static str = "Buckets with their region and creation date";
+    const DESCRIPTION: &'static str = "Buckets with region and creation date";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -117,8 +116,7 @@ pub struct GetBucketInfo {
 
 impl Action for GetBucketInfo {
     const NAME: &'static str = "get_bucket_info";
-    const DESCRIPTION: &'static str =
-        "A bucket's region, settings, exposure, tags and size estimate";
+    const DESCRIPTION: &'static str = "Region, settings, public exposure, tags, size";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -271,16 +269,15 @@ impl Action for GetBucketInfo {
 pub struct CreateBucket {
     pub bucket: String,
     pub enable_versioning: Option<bool>,
-    /// Default sse-s3
     pub encryption: Option<Encryption>,
-    /// For sse-kms, e.g. alias/my-key (default: the AWS-managed key)
+    /// For sse-kms, e.g. alias/my-key
     pub kms_key_id: Option<String>,
     pub tags: Option<Tags>,
 }
 
 impl Action for CreateBucket {
     const NAME: &'static str = "create_bucket";
-    const DESCRIPTION: &'static str = "Create a private, encrypted bucket in the call's region";
+    const DESCRIPTION: &'static str = "Create a private, encrypted bucket";
     const ACCESS: Access = Access::Write;
     const RISK: Risk = Risk::Medium;
 
@@ -422,13 +419,13 @@ impl Action for CreateBucket {
 #[serde(deny_unknown_fields)]
 pub struct DeleteBucket {
     pub bucket: String,
-    /// First delete every object, version and delete marker in it
+    /// Empty the bucket first
     pub force: Option<bool>,
 }
 
 impl Action for DeleteBucket {
     const NAME: &'static str = "delete_bucket";
-    const DESCRIPTION: &'static str = "Delete a bucket; with force, empty it first";
+    const DESCRIPTION: &'static str = "Delete a bucket (force: empty it first)";
     const ACCESS: Access = Access::Destructive;
     const RISK: Risk = Risk::Critical;
 
@@ -493,7 +490,7 @@ pub struct SetBucketTags {
 
 impl Action for SetBucketTags {
     const NAME: &'static str = "set_bucket_tags";
-    const DESCRIPTION: &'static str = "Replace all of a bucket's tags ({} removes them)";
+    const DESCRIPTION: &'static str = "Replace all tags ({} removes them)";
     const ACCESS: Access = Access::Write;
     // Tags drive the guardrails, cost allocation and tag-based IAM conditions.
     const RISK: Risk = Risk::High;

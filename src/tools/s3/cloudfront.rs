@@ -125,14 +125,14 @@ pub struct CreateDistribution {
     pub bucket: String,
     /// Default index.html
     pub default_root_object: Option<String>,
-    /// Default PriceClass_100 (cheapest)
+    /// Default PriceClass_100
     pub price_class: Option<PriceClass>,
     pub comment: Option<String>,
 }
 
 impl Action for CreateDistribution {
     const NAME: &'static str = "create_distribution";
-    const DESCRIPTION: &'static str = "Serve a bucket through CloudFront; only it may read it";
+    const DESCRIPTION: &'static str = "Put CloudFront in front of a private bucket";
     const ACCESS: Access = Access::Write;
     const RISK: Risk = Risk::Medium;
 
@@ -288,7 +288,7 @@ pub struct GetDistribution {
 
 impl Action for GetDistribution {
     const NAME: &'static str = "get_distribution";
-    const DESCRIPTION: &'static str = "A distribution's status, domain, origins and settings";
+    const DESCRIPTION: &'static str = "Status, domain, origins, settings";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -327,7 +327,7 @@ impl Action for GetDistribution {
 #[serde(deny_unknown_fields)]
 pub struct CreateInvalidation {
     pub distribution_id: String,
-    /// Each starts with "/", e.g. ["/index.html", "/img/*"]
+    /// e.g. ["/index.html", "/img/*"]
     pub paths: Vec<String>,
 }
 
@@ -405,7 +405,7 @@ pub struct DisableDistribution {
 
 impl Action for DisableDistribution {
     const NAME: &'static str = "disable_distribution";
-    const DESCRIPTION: &'static str = "Stop a distribution serving (needed before deleting it)";
+    const DESCRIPTION: &'static str = "Stop serving (required before delete)";
     // The site goes offline for every viewer.
     const ACCESS: Access = Access::Destructive;
     const RISK: Risk = Risk::Critical;

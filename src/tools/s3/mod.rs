@@ -34,7 +34,7 @@ pub static TOOL: Tool = Tool {
     name: "aws_s3",
     toolset: "s3",
     about: "Amazon S3 buckets, objects and bucket settings, and CloudFront distributions in \
-            front of buckets; pass region for buckets outside the server's region.",
+            front of buckets.",
     actions: &[
         ActionDef::of::<buckets::ListBuckets>(),
         ActionDef::of::<buckets::GetBucketInfo>(),

@@ -49,7 +49,7 @@ const MAX_ESCAPED_TEXT: usize = 56_000;
 pub struct ListObjects {
     pub bucket: String,
     pub prefix: Option<String>,
-    /// Usually "/": keys below it are grouped into folders
+    /// e.g. "/" to group keys into folders
     pub delimiter: Option<String>,
     pub max_results: Option<u32>,
     pub next_token: Option<String>,
@@ -151,13 +151,12 @@ impl Action for ListObjects {
 pub struct GetObject {
     pub bucket: String,
     pub key: String,
-    /// Default the current version
     pub version_id: Option<String>,
 }
 
 impl Action for GetObject {
     const NAME: &'static str = "get_object";
-    const DESCRIPTION: &'static str = "An object's text (up to 48 KiB), else its metadata";
+    const DESCRIPTION: &'static str = "Object text up to 48 KiB, else metadata";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -267,17 +266,13 @@ impl Action for GetObject {
 pub struct PutObject {
     pub bucket: String,
     pub key: String,
-    /// Text, stored as UTF-8
     pub body: String,
     /// Default: guessed from the key
     pub content_type: Option<String>,
-    /// Stored as x-amz-meta-* headers
     pub metadata: Option<BTreeMap<String, String>>,
-    /// Default STANDARD
     pub storage_class: Option<StorageClass>,
-    /// Default: the bucket's
     pub encryption: Option<Encryption>,
-    /// For sse-kms, e.g. alias/my-key (default: the AWS-managed key)
+    /// For sse-kms, e.g. alias/my-key
     pub kms_key_id: Option<String>,
 }
 
@@ -349,14 +344,14 @@ impl Action for PutObject {
 #[serde(deny_unknown_fields)]
 pub struct DeleteObjects {
     pub bucket: String,
-    /// At most 1000; or give prefix
+    /// Up to 1000
     pub keys: Option<Vec<String>>,
     pub prefix: Option<String>,
 }
 
 impl Action for DeleteObjects {
     const NAME: &'static str = "delete_objects";
-    const DESCRIPTION: &'static str = "Delete objects by keys or by prefix";
+    const DESCRIPTION: &'static str = "Delete objects by keys or prefix";
     const ACCESS: Access = Access::Destructive;
     const RISK: Risk = Risk::Critical;
 
@@ -549,16 +544,16 @@ pub enum PresignMethod {
 pub struct PresignUrl {
     pub bucket: String,
     pub key: String,
-    /// Default get (download); put uploads
+    /// Default get
     pub method: Option<PresignMethod>,
-    /// Default 3600, at most 604800 (7 days)
+    /// Default 3600, max 604800
     pub expires_in_seconds: Option<u64>,
     pub content_type: Option<String>,
 }
 
 impl Action for PresignUrl {
     const NAME: &'static str = "presign_url";
-    const DESCRIPTION: &'static str = "A URL anyone can use to get or put one object, for a time";
+    const DESCRIPTION: &'static str = "Time-limited URL to get or put one object";
     // A presigned URL hands access to whoever holds it (uploads included), so it is not
     // something read-only mode may give out.
     const ACCESS: Access = Access::Write;
@@ -660,13 +655,12 @@ impl Action for PresignUrl {
 pub struct HeadObject {
     pub bucket: String,
     pub key: String,
-    /// Default the current version
     pub version_id: Option<String>,
 }
 
 impl Action for HeadObject {
     const NAME: &'static str = "head_object";
-    const DESCRIPTION: &'static str = "An object's size, type, class, encryption and metadata";
+    const DESCRIPTION: &'static str = "Object metadata, without content";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 

@@ -187,7 +187,7 @@ pub struct GetBucketPolicy {
 
 impl Action for GetBucketPolicy {
     const NAME: &'static str = "get_bucket_policy";
-    const DESCRIPTION: &'static str = "A bucket's policy and whether it makes it public";
+    const DESCRIPTION: &'static str = "Bucket policy and whether it is public";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -233,13 +233,13 @@ impl Action for GetBucketPolicy {
 #[serde(deny_unknown_fields)]
 pub struct PutBucketPolicy {
     pub bucket: String,
-    /// The JSON document as a string
+    /// JSON document as a string
     pub policy: String,
 }
 
 impl Action for PutBucketPolicy {
     const NAME: &'static str = "put_bucket_policy";
-    const DESCRIPTION: &'static str = "Replace a bucket's policy (checked first)";
+    const DESCRIPTION: &'static str = "Replace the bucket policy (checked first)";
     const ACCESS: Access = Access::Write;
     // A policy decides who can reach the bucket.
     const RISK: Risk = Risk::High;
@@ -329,7 +329,7 @@ pub struct DeleteBucketPolicy {
 
 impl Action for DeleteBucketPolicy {
     const NAME: &'static str = "delete_bucket_policy";
-    const DESCRIPTION: &'static str = "Delete a bucket's policy, its Allow and Deny statements";
+    const DESCRIPTION: &'static str = "Delete the bucket policy (Deny statements too)";
     const ACCESS: Access = Access::Destructive;
     // Access it granted stops at once, and its Deny statements stop protecting the bucket.
     const RISK: Risk = Risk::Critical;

@@ -39,7 +39,7 @@ pub struct GetVersioning {
 
 impl Action for GetVersioning {
     const NAME: &'static str = "get_versioning";
-    const DESCRIPTION: &'static str = "A bucket's versioning state";
+    const DESCRIPTION: &'static str = "Versioning state";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -91,13 +91,12 @@ pub enum VersioningStatus {
 #[serde(deny_unknown_fields)]
 pub struct SetVersioning {
     pub bucket: String,
-    /// suspended keeps existing versions but stops making new ones
     pub versioning: VersioningStatus,
 }
 
 impl Action for SetVersioning {
     const NAME: &'static str = "set_versioning";
-    const DESCRIPTION: &'static str = "Enable or suspend a bucket's versioning";
+    const DESCRIPTION: &'static str = "Enable or suspend versioning";
     const ACCESS: Access = Access::Write;
     // It decides whether overwritten and deleted objects can be recovered.
     const RISK: Risk = Risk::High;
@@ -161,7 +160,7 @@ pub struct GetEncryption {
 
 impl Action for GetEncryption {
     const NAME: &'static str = "get_encryption";
-    const DESCRIPTION: &'static str = "A bucket's default encryption";
+    const DESCRIPTION: &'static str = "Default encryption";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -196,15 +195,15 @@ impl Action for GetEncryption {
 pub struct SetEncryption {
     pub bucket: String,
     pub encryption: Encryption,
-    /// For sse-kms, e.g. alias/my-key (default: the AWS-managed key)
+    /// For sse-kms, e.g. alias/my-key
     pub kms_key_id: Option<String>,
-    /// Default true for sse-kms (fewer KMS requests)
+    /// Default true for sse-kms
     pub bucket_key_enabled: Option<bool>,
 }
 
 impl Action for SetEncryption {
     const NAME: &'static str = "set_encryption";
-    const DESCRIPTION: &'static str = "Set a bucket's default encryption (SSE-S3 or SSE-KMS)";
+    const DESCRIPTION: &'static str = "Set default encryption";
     const ACCESS: Access = Access::Write;
     // A KMS key decides who can read new objects (and they become unreadable if it goes).
     const RISK: Risk = Risk::High;
@@ -249,7 +248,7 @@ pub struct GetLifecycle {
 
 impl Action for GetLifecycle {
     const NAME: &'static str = "get_lifecycle";
-    const DESCRIPTION: &'static str = "A bucket's lifecycle rules";
+    const DESCRIPTION: &'static str = "Lifecycle rules";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -286,7 +285,6 @@ impl Action for GetLifecycle {
 #[serde(deny_unknown_fields)]
 pub struct SetLifecycle {
     pub bucket: String,
-    /// Replaces all current rules
     pub rules: Vec<LifecycleRule>,
 }
 
@@ -295,20 +293,15 @@ pub struct SetLifecycle {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleRule {
-    /// Unique in the bucket
     pub id: String,
-    /// Default: the whole bucket
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
-    /// Default true
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transitions: Option<Vec<Transition>>,
-    /// Deletes objects this many days after creation
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_days: Option<u32>,
-    /// Deletes old versions this many days after they stop being current
     #[serde(skip_serializing_if = "Option::is_none")]
     pub noncurrent_expiration_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -325,7 +318,7 @@ pub struct Transition {
 
 impl Action for SetLifecycle {
     const NAME: &'static str = "set_lifecycle";
-    const DESCRIPTION: &'static str = "Replace a bucket's lifecycle rules";
+    const DESCRIPTION: &'static str = "Replace all lifecycle rules";
     const ACCESS: Access = Access::Write;
     // It decides how long data is kept and where.
     const RISK: Risk = Risk::High;
@@ -414,7 +407,7 @@ pub struct GetPublicAccessBlock {
 
 impl Action for GetPublicAccessBlock {
     const NAME: &'static str = "get_public_access_block";
-    const DESCRIPTION: &'static str = "A bucket's public access block settings";
+    const DESCRIPTION: &'static str = "Public access block settings";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -488,7 +481,7 @@ impl SetPublicAccessBlock {
 
 impl Action for SetPublicAccessBlock {
     const NAME: &'static str = "set_public_access_block";
-    const DESCRIPTION: &'static str = "Change public access block settings (omitted: kept)";
+    const DESCRIPTION: &'static str = "Change public access block (omitted fields kept)";
     const ACCESS: Access = Access::Write;
     // It decides whether ACLs and policies can make the bucket public.
     const RISK: Risk = Risk::High;
