@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    DELETE_BUDGET, Encryption, bucket_region, bucket_regions, bucket_target, build_error,
+    DELETE_BUDGET, Encryption, Listed, bucket_region, bucket_regions, bucket_target, build_error,
     check_bucket_ref, check_kms, client_for, human_bytes,
     objects::{delete_identifiers, identifier},
     policy::exposure,
@@ -60,7 +60,7 @@ impl Action for ListBuckets {
             .send()
             .await
             .map_err(s3_error)?;
-        let all: Vec<((String, Option<String>), Option<String>)> = resp
+        let all: Vec<(Listed, Option<String>)> = resp
             .buckets()
             .iter()
             .map(|b| {

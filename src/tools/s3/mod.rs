@@ -361,13 +361,13 @@ pub async fn bounded<T: Send + 'static>(tasks: Vec<Task<T>>, limit: usize) -> Ve
         .collect()
 }
 
+/// A bucket of a ListBuckets page: its name and the region the listing gives, if any.
+pub type Listed = (String, Option<String>);
+
 /// The region of each bucket of a ListBuckets page: the one the listing names, else
 /// GetBucketLocation's answer (endpoints that leave BucketRegion out), at most [`PARALLEL`]
 /// at a time.
-pub async fn bucket_regions(
-    client: &Client,
-    buckets: &[(String, Option<String>)],
-) -> Vec<Result<String, ToolError>> {
+pub async fn bucket_regions(client: &Client, buckets: &[Listed]) -> Vec<Result<String, ToolError>> {
     let lookups: Vec<Task<Result<String, ToolError>>> = buckets
         .iter()
         .map(|(name, known)| {

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    PARALLEL, Task, bounded, bucket_regions, bucket_target, check_bucket_ref, client_for, s3_error,
-    settings::block_of, unless_unset,
+    Listed, PARALLEL, Task, bounded, bucket_regions, bucket_target, check_bucket_ref, client_for,
+    s3_error, settings::block_of, unless_unset,
 };
 use crate::{
     aws::paging::PageRequest,
@@ -388,7 +388,7 @@ impl Action for FindPublicBuckets {
             .send()
             .await
             .map_err(s3_error)?;
-        let all: Vec<(String, Option<String>)> = resp
+        let all: Vec<Listed> = resp
             .buckets()
             .iter()
             .map(|b| {
