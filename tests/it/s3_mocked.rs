@@ -58,13 +58,12 @@ fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
     )
 }
 
-/// Like `mocked::run_with`, for calls that also reach S3 in a bucket's own region or
-/// CloudFront: the call's region (us-east-1) and each of `regions` get the same mocked S3
-/// client, and CloudFront the mocked `cf` client.
+/// Like `mocked::run_with`, for calls that reach S3 in more than one region (a bucket that
+/// lives outside the call's region, us-east-1) or CloudFront as well: each region gets its own
+/// mocked S3 client, so a test sees which region each request went to.
 async fn run_across<A: Action>(
-    s3: aws_sdk_s3::Client,
+    s3: &[(&str, aws_sdk_s3::Client)],
     cf: Option<aws_sdk_cloudfront::Client>,
-    regions: &[&str],
     args: Value,
     guard: Option<Guard>,
 ) -> Result<Output, ToolError> {
@@ -72,11 +71,11 @@ async fn run_across<A: Action>(
         region: Some("us-east-1".into()),
         ..Settings::default()
     });
-    for region in std::iter::once(None).chain(regions.iter().copied().map(Some)) {
-        pool.preset(region, s3.clone());
-        if let Some(cf) = &cf {
-            pool.preset(region, cf.clone());
-        }
+    for (region, client) in s3 {
+        pool.preset(Some(region), client.clone());
+    }
+    if let Some(cf) = cf {
+        pool.preset(None, cf);
     }
     let input: A = serde_json::from_value(args).expect("arguments parse");
     let caller = Caller::default();
@@ -234,18 +233,16 @@ async fn create_distribution_sends_an_s3_origin_with_oac_with_smithy_mocks() {
                 .e_tag("E2QWRUHAPOMQZL")
                 .build()
         });
-    let s3c = s3_client(&[&region, &no_policy, &put_policy]);
+    // The bucket is found from the call's region and lives in eu-west-1, where its policy is
+    // read and written.
+    let s3 = [
+        ("us-east-1", s3_client(&[&region])),
+        ("eu-west-1", s3_client(&[&no_policy, &put_policy])),
+    ];
     let cfc = cf_client(&[&no_oacs, &new_oac, &create]);
-    // The bucket lives in eu-west-1: its policy is written there.
-    let out = run_across::<CreateDistribution>(
-        s3c,
-        Some(cfc),
-        &["eu-west-1"],
-        json!({"bucket": "assets"}),
-        None,
-    )
-    .await
-    .unwrap();
+    let out = run_across::<CreateDistribution>(&s3, Some(cfc), json!({"bucket": "assets"}), None)
+        .await
+        .unwrap();
     assert_eq!(out.data["distribution_id"], DIST_ID);
     assert_eq!(out.data["origin_access_control_id"], "E2QWRUHEXAMPLE");
     assert_eq!(
@@ -555,9 +552,10 @@ async fn versioning_state_and_bucket_info_with_smithy_mocks() {
         mock!(aws_sdk_s3::Client::get_bucket_policy)
             .then_error(move || GetBucketPolicyError::generic(unset("NoSuchBucketPolicy"))),
     ];
-    let c = s3_client(&rules.iter().collect::<Vec<_>>());
+    let (head, settings) = rules.split_first().unwrap();
+    let home = s3_client(&settings.iter().collect::<Vec<_>>());
     let bucket = json!({"bucket": "reports"});
-    let v = run_with::<GetVersioning, _>(c.clone(), bucket.clone(), Some(Guard::ReadOnly))
+    let v = run_with::<GetVersioning, _>(home.clone(), bucket.clone(), Some(Guard::ReadOnly))
         .await
         .unwrap();
     assert_eq!(
@@ -566,8 +564,10 @@ async fn versioning_state_and_bucket_info_with_smithy_mocks() {
     );
     assert!(v.summary.starts_with("Versioning is enabled on reports"));
 
-    // The bucket lives in us-west-2: its settings are read there.
-    let info = run_across::<GetBucketInfo>(c, None, &["us-west-2"], bucket, Some(Guard::ReadOnly))
+    // The bucket is found from the call's region and lives in us-west-2, where its settings
+    // are read.
+    let s3 = [("us-east-1", s3_client(&[head])), ("us-west-2", home)];
+    let info = run_across::<GetBucketInfo>(&s3, None, bucket, Some(Guard::ReadOnly))
         .await
         .unwrap();
     assert_eq!(
