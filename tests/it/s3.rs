@@ -852,6 +852,7 @@ async fn public_policies_are_flagged_and_found() {
     let plan = ok(&d, dry).await;
     let flags = plan["data"]["plan"]["risk_flags"].as_array().unwrap();
     assert_eq!(flags.len(), 2, "{plan}");
+    assert_eq!(plan["data"]["plan"]["risk"], "critical", "{plan}");
     assert!(
         flags[0]
             .as_str()
@@ -892,6 +893,7 @@ async fn public_policies_are_flagged_and_found() {
             "makes bucket website public: policy statement \"PublicRead\" allows s3:GetObject to everyone (Principal \"*\")"
         ])
     );
+    assert_eq!(dry["data"]["plan"]["risk"], "critical", "{dry}");
     let set = ok(&d, args).await;
     assert_eq!(set["data"]["public"], json!(true), "{set}");
     assert!(set["summary"].as_str().unwrap().contains("PUBLIC"));
