@@ -1,7 +1,7 @@
 //! The one integration-test binary (DESIGN §6): every module shares one moto server.
 
 mod approvals;
-// mod cloudfront; (converted on its own branch)
+mod cloudfront;
 mod e2e;
 mod ec2;
 mod guardrails;
@@ -12,8 +12,8 @@ mod mocked;
 mod model;
 // mod network; (converted on its own branch)
 mod perf;
-// mod s3; (converted on its own branch)
-// mod s3_mocked; (converted on its own branch)
+mod s3;
+mod s3_mocked;
 mod scaling;
 mod schemas;
 mod startup;

@@ -64,7 +64,7 @@ async fn buckets_are_created_private_and_encrypted_in_their_region() {
     assert_eq!(dry["data"]["dry_run"], json!(true), "{dry}");
     assert_eq!(
         dry["data"]["plan"]["targets"],
-        json!([{"service": "s3", "kind": "bucket", "id": "dry-bucket"}])
+        json!([{"kind": "bucket", "id": "dry-bucket", "new": true}])
     );
     assert!(
         !exists(&m, "dry-bucket").await,
@@ -525,8 +525,8 @@ async fn objects_are_written_read_bounded_copied_and_deleted() {
     let plan = ok(&d, args.clone()).await;
     assert_eq!(
         plan["plan"]["targets"],
-        json!([{"service": "s3", "kind": "object", "id": "docs/logo.png"},
-               {"service": "s3", "kind": "object", "id": "docs/blob.bin"}])
+        json!([{"kind": "object", "id": "docs/logo.png", "parent": {"kind": "bucket", "id": "docs"}},
+               {"kind": "object", "id": "docs/blob.bin", "parent": {"kind": "bucket", "id": "docs"}}])
     );
     let by_keys = confirmed(&d, args).await;
     assert_eq!(by_keys["data"]["deleted"], 2, "{by_keys}");
@@ -852,6 +852,7 @@ async fn public_policies_are_flagged_and_found() {
     let plan = ok(&d, dry).await;
     let flags = plan["data"]["plan"]["risk_flags"].as_array().unwrap();
     assert_eq!(flags.len(), 2, "{plan}");
+    assert_eq!(plan["data"]["plan"]["risk"], "critical", "{plan}");
     assert!(
         flags[0]
             .as_str()
@@ -892,6 +893,7 @@ async fn public_policies_are_flagged_and_found() {
             "makes bucket website public: policy statement \"PublicRead\" allows s3:GetObject to everyone (Principal \"*\")"
         ])
     );
+    assert_eq!(dry["data"]["plan"]["risk"], "critical", "{dry}");
     let set = ok(&d, args).await;
     assert_eq!(set["data"]["public"], json!(true), "{set}");
     assert!(set["summary"].as_str().unwrap().contains("PUBLIC"));
@@ -1016,7 +1018,7 @@ async fn read_only_hides_every_mutating_s3_action() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    let actions = tool.actions.iter();
+    let actions = tool.actions;
     let reads: BTreeSet<&str> = actions
         .iter()
         .filter(|a| a.access == Access::Read)

@@ -1,5 +1,5 @@
-//! aws_s3 service code for what moto answers differently from AWS, tested with
-//! `aws-smithy-mocks` responses shaped like AWS's documented examples. moto 5.2.5 drops an
+//! aws_s3 actions for what moto answers differently from AWS, run against `aws-smithy-mocks`
+//! responses shaped like AWS's documented examples. moto 5.2.5 drops an
 //! origin's OriginAccessControlId and S3OriginConfig, ignores CloudFront's If-Match ETags and
 //! deletes enabled distributions; its ListBuckets leaves out BucketRegion (and cuts at
 //! MaxBuckets without a ContinuationToken); it never answers PermanentRedirect for a bucket in
@@ -33,10 +33,20 @@ use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::{DateTime, body::SdkBody};
 use espada_aws::{
-    services::s3::{CloudFront, S3},
-    tools::s3::{CreateDistributionInput, ListBucketsInput},
+    aws::{AwsPool, Guard},
+    error::ToolError,
+    output::Output,
+    registry::{Action, Caller, Cx},
+    settings::Settings,
+    tools::s3::{
+        buckets::{DeleteBucket, GetBucketInfo, ListBuckets},
+        cloudfront::{CreateDistribution, DeleteDistribution, DisableDistribution},
+        settings::GetVersioning,
+    },
 };
 use serde_json::{Value, json};
+
+use crate::mocked::run_with;
 
 const DIST_ID: &str = "EDFDVBD6EXAMPLE";
 const DIST_ARN: &str = "arn:aws:cloudfront::111122223333:distribution/EDFDVBD6EXAMPLE";
@@ -46,6 +56,31 @@ fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
         MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
         |i, r| i.with_rule(r),
     )
+}
+
+/// Like `mocked::run_with`, for calls that reach S3 in more than one region (a bucket that
+/// lives outside the call's region, us-east-1) or CloudFront as well: each region gets its own
+/// mocked S3 client, so a test sees which region each request went to.
+async fn run_across<A: Action>(
+    s3: &[(&str, aws_sdk_s3::Client)],
+    cf: Option<aws_sdk_cloudfront::Client>,
+    args: Value,
+    guard: Option<Guard>,
+) -> Result<Output, ToolError> {
+    let pool = AwsPool::new(&Settings {
+        region: Some("us-east-1".into()),
+        ..Settings::default()
+    });
+    for (region, client) in s3 {
+        pool.preset(Some(region), client.clone());
+    }
+    if let Some(cf) = cf {
+        pool.preset(None, cf);
+    }
+    let input: A = serde_json::from_value(args).expect("arguments parse");
+    let caller = Caller::default();
+    let cx = Cx::new(&pool, None, guard, &caller, &());
+    input.run(&cx).await
 }
 
 fn s3_client(rules: &[&Rule]) -> aws_sdk_s3::Client {
@@ -198,19 +233,16 @@ async fn create_distribution_sends_an_s3_origin_with_oac_with_smithy_mocks() {
                 .e_tag("E2QWRUHAPOMQZL")
                 .build()
         });
-    let s3c = s3_client(&[&region, &no_policy, &put_policy]);
+    // The bucket is found from the call's region and lives in eu-west-1, where its policy is
+    // read and written.
+    let s3 = [
+        ("us-east-1", s3_client(&[&region])),
+        ("eu-west-1", s3_client(&[&no_policy, &put_policy])),
+    ];
     let cfc = cf_client(&[&no_oacs, &new_oac, &create]);
-    let s3 = S3 {
-        client: &s3c,
-        pool: None,
-    };
-    let cf = CloudFront {
-        client: &cfc,
-        s3: &s3,
-    };
-    let input: CreateDistributionInput =
-        serde_json::from_value(json!({"bucket": "assets"})).unwrap();
-    let out = cf.create_distribution(input).await.unwrap();
+    let out = run_across::<CreateDistribution>(&s3, Some(cfc), json!({"bucket": "assets"}), None)
+        .await
+        .unwrap();
     assert_eq!(out.data["distribution_id"], DIST_ID);
     assert_eq!(out.data["origin_access_control_id"], "E2QWRUHEXAMPLE");
     assert_eq!(
@@ -275,25 +307,23 @@ async fn disable_and_delete_send_the_current_etag_with_smithy_mocks() {
         .match_requests(|r| r.id() == Some(DIST_ID) && r.if_match() == Some("E3UN6WX5RRO2AG"))
         .then_output(|| DeleteDistributionOutput::builder().build());
     let cfc = cf_client(&[&read_config, &update, &in_progress, &delete]);
-    let s3c = s3_client(&[]);
-    let s3 = S3 {
-        client: &s3c,
-        pool: None,
-    };
-    let cf = CloudFront {
-        client: &cfc,
-        s3: &s3,
-    };
-    let out = cf.disable_distribution(DIST_ID).await.unwrap();
+    let id = json!({"distribution_id": DIST_ID});
+    let out = run_with::<DisableDistribution, _>(cfc.clone(), id.clone(), None)
+        .await
+        .unwrap();
     assert_eq!(out.data["changed"], json!(true));
     assert_eq!(out.data["status"], "InProgress");
     assert_eq!(update.num_calls(), 1);
 
-    let e = cf.delete_distribution(DIST_ID).await.unwrap_err();
+    let e = run_with::<DeleteDistribution, _>(cfc.clone(), id.clone(), None)
+        .await
+        .unwrap_err();
     assert_eq!(e.aws_code(), Some("DistributionNotDisabled"));
     assert!(e.to_string().contains("not deployed yet"), "{e}");
     assert_eq!(delete.num_calls(), 0);
-    let out = cf.delete_distribution(DIST_ID).await.unwrap();
+    let out = run_with::<DeleteDistribution, _>(cfc, id, None)
+        .await
+        .unwrap();
     assert_eq!(out.data["deleted"], json!(true));
     assert_eq!(delete.num_calls(), 1);
 }
@@ -331,21 +361,21 @@ async fn list_buckets_takes_regions_and_tokens_from_aws_with_smithy_mocks() {
         aws_sdk_s3::operation::get_bucket_location::GetBucketLocationOutput::builder().build()
     });
     let c = s3_client(&[&first, &second, &location]);
-    let s3 = S3 {
-        client: &c,
-        pool: None,
+    let page = |token: Option<String>| {
+        run_with::<ListBuckets, _>(
+            c.clone(),
+            json!({"name_prefix": "logs-", "next_token": token}),
+            Some(Guard::ReadOnly),
+        )
     };
-    let input = |token: Option<&str>| -> ListBucketsInput {
-        serde_json::from_value(json!({"name_prefix": "logs-", "next_token": token})).unwrap()
-    };
-    let page1 = s3.list_buckets(input(None)).await.unwrap();
+    let page1 = page(None).await.unwrap();
     assert_eq!(
         page1.data["buckets"],
         json!([{"name": "logs-eu", "region": "eu-west-1",
                 "creation_date": "2023-11-14T22:13:20Z"}])
     );
     let token = page1.next_token.expect("a next page");
-    let page2 = s3.list_buckets(input(Some(&token))).await.unwrap();
+    let page2 = page(Some(token)).await.unwrap();
     assert_eq!(page2.data["buckets"][0]["region"], "us-east-1");
     assert_eq!(page2.next_token, None);
     assert_eq!(location.num_calls(), 0, "regions came with the listing");
@@ -369,16 +399,14 @@ async fn a_bucket_in_another_region_is_named_with_smithy_mocks() {
             .insert("x-amz-bucket-region", "ap-southeast-2");
         resp
     });
-    let c = s3_client(&[&redirect]);
-    let s3 = S3 {
-        client: &c,
-        pool: None,
-    };
-    let e = s3
-        .get_versioning("sydney-logs")
-        .await
-        .unwrap_err()
-        .to_json();
+    let e = run_with::<GetVersioning, _>(
+        s3_client(&[&redirect]),
+        json!({"bucket": "sydney-logs"}),
+        Some(Guard::ReadOnly),
+    )
+    .await
+    .unwrap_err()
+    .to_json();
     assert_eq!(e["code"], "PermanentRedirect", "{e}");
     assert_eq!(
         e["hint"],
@@ -428,16 +456,14 @@ async fn force_delete_reports_keys_s3_would_not_delete_with_smithy_mocks() {
     let delete_bucket = mock!(aws_sdk_s3::Client::delete_bucket).then_output(|| {
         aws_sdk_s3::operation::delete_bucket::DeleteBucketOutput::builder().build()
     });
-    let c = s3_client(&[&versions, &delete, &delete_bucket]);
-    let s3 = S3 {
-        client: &c,
-        pool: None,
-    };
-    let e = s3
-        .delete_bucket("compliance", true)
-        .await
-        .unwrap_err()
-        .to_json();
+    let e = run_with::<DeleteBucket, _>(
+        s3_client(&[&versions, &delete, &delete_bucket]),
+        json!({"bucket": "compliance", "force": true}),
+        None,
+    )
+    .await
+    .unwrap_err()
+    .to_json();
     assert_eq!(e["code"], "AccessDenied", "{e}");
     assert_eq!(
         e["message"],
@@ -526,19 +552,24 @@ async fn versioning_state_and_bucket_info_with_smithy_mocks() {
         mock!(aws_sdk_s3::Client::get_bucket_policy)
             .then_error(move || GetBucketPolicyError::generic(unset("NoSuchBucketPolicy"))),
     ];
-    let c = s3_client(&rules.iter().collect::<Vec<_>>());
-    let s3 = S3 {
-        client: &c,
-        pool: None,
-    };
-    let v = s3.get_versioning("reports").await.unwrap();
+    let (head, settings) = rules.split_first().unwrap();
+    let home = s3_client(&settings.iter().collect::<Vec<_>>());
+    let bucket = json!({"bucket": "reports"});
+    let v = run_with::<GetVersioning, _>(home.clone(), bucket.clone(), Some(Guard::ReadOnly))
+        .await
+        .unwrap();
     assert_eq!(
         v.data,
         json!({"bucket": "reports", "versioning": "Enabled", "mfa_delete": "Disabled"})
     );
     assert!(v.summary.starts_with("Versioning is enabled on reports"));
 
-    let info = s3.get_bucket_info("reports").await.unwrap();
+    // The bucket is found from the call's region and lives in us-west-2, where its settings
+    // are read.
+    let s3 = [("us-east-1", s3_client(&[head])), ("us-west-2", home)];
+    let info = run_across::<GetBucketInfo>(&s3, None, bucket, Some(Guard::ReadOnly))
+        .await
+        .unwrap();
     assert_eq!(
         info.data,
         json!({

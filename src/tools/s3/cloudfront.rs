@@ -12,30 +12,51 @@ use aws_sdk_cloudfront::{
         S3OriginConfig, ViewerProtocolPolicy,
     },
 };
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{S3, partition, time};
+use super::{
+    bucket_region, bucket_target, build_error, check_bucket_ref, client_for, partition,
+    policy::allow_distribution, time,
+};
 use crate::{
     aws::paging::PageRequest,
     error::ToolError,
     output::Output,
-    tools::s3::{CreateDistributionInput, PageInput, PriceClass},
+    registry::{Access, Action, Cx, Flag, Kind, Risk, Target},
 };
 
 /// AWS's managed "CachingOptimized" cache policy, the recommended default for S3 origins.
 pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+/// Most paths in one invalidation (CloudFront allows 3,000; one call stays reviewable).
+pub const MAX_INVALIDATION_PATHS: usize = 1000;
 
-/// CloudFront calls for one tool call; S3 for the bucket side of create_distribution.
-pub struct CloudFront<'a> {
-    pub client: &'a Client,
-    pub s3: &'a S3<'a>,
+fn distribution_target(id: &str) -> Target {
+    Target::new(Kind::Distribution, id)
 }
 
-impl CloudFront<'_> {
-    pub async fn list_distributions(&self, i: PageInput) -> Result<Output, ToolError> {
-        let page = PageRequest::new(i.max_results, i.next_token.as_deref())?;
-        let resp = self
-            .client
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListDistributions {
+    pub max_results: Option<u32>,
+    pub next_token: Option<String>,
+}
+
+impl Action for ListDistributions {
+    const NAME: &'static str = "list_distributions";
+    const DESCRIPTION: &'static str = "CloudFront distributions";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let client: Client = cx.client().await;
+        let page = PageRequest::new(self.max_results, self.next_token.as_deref())?;
+        let resp = client
             .list_distributions()
             .max_items(page.aws_page_size(1, 1000))
             .set_marker(page.aws_token.clone())
@@ -53,7 +74,9 @@ impl CloudFront<'_> {
                     "domain_name": d.domain_name(),
                     "status": d.status(),
                     "enabled": d.enabled(),
-                    "origins": d.origins().map(|o| o.items().iter().map(|x| x.domain_name()).collect::<Vec<_>>()),
+                    "origins": d.origins().map(|o| {
+                        o.items().iter().map(|x| x.domain_name()).collect::<Vec<_>>()
+                    }),
                     "aliases": d.aliases().map(|a| a.items()),
                     "price_class": d.price_class().as_str(),
                     "comment": d.comment(),
@@ -73,17 +96,81 @@ impl CloudFront<'_> {
         )
         .with_next_token(next))
     }
+}
 
-    /// Creates an origin access control (or reuses the one this tool made for the bucket), the
-    /// distribution with the bucket as its only origin, and then the bucket policy statement
-    /// that lets only this distribution read. The bucket stays private.
-    pub async fn create_distribution(
-        &self,
-        i: CreateDistributionInput,
-    ) -> Result<Output, ToolError> {
-        let bucket = i.bucket.as_str();
-        let region = self.s3.bucket_region(bucket).await?;
-        let oac_id = self.origin_access_control(bucket).await?;
+// CloudFront price classes, as CloudFront names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum PriceClass {
+    #[serde(rename = "PriceClass_100")]
+    PriceClass100,
+    #[serde(rename = "PriceClass_200")]
+    PriceClass200,
+    #[serde(rename = "PriceClass_All")]
+    PriceClassAll,
+}
+
+impl PriceClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceClass::PriceClass100 => "PriceClass_100",
+            PriceClass::PriceClass200 => "PriceClass_200",
+            PriceClass::PriceClassAll => "PriceClass_All",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDistribution {
+    pub bucket: String,
+    /// Default index.html
+    pub default_root_object: Option<String>,
+    /// Default PriceClass_100
+    pub price_class: Option<PriceClass>,
+    pub comment: Option<String>,
+}
+
+impl Action for CreateDistribution {
+    const NAME: &'static str = "create_distribution";
+    const DESCRIPTION: &'static str = "Put CloudFront in front of a private bucket";
+    const ACCESS: Access = Access::Write;
+    const RISK: Risk = Risk::Medium;
+
+    fn validate(&self) -> Result<(), ToolError> {
+        check_bucket_ref(&self.bucket)?;
+        if self
+            .default_root_object
+            .as_deref()
+            .is_some_and(|o| o.starts_with('/'))
+        {
+            return Err(ToolError::invalid(
+                "default_root_object is a key without a leading \"/\", e.g. index.html",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The origin bucket; the distribution does not exist yet and has no id to name.
+    fn targets(&self) -> Vec<Target> {
+        vec![bucket_target(&self.bucket)]
+    }
+
+    fn flags(&self) -> Vec<Flag> {
+        vec![Flag::high(format!(
+            "serves the objects of bucket {} on the internet through CloudFront",
+            self.bucket
+        ))]
+    }
+
+    /// Creates an origin access control (or reuses the one this tool made for the bucket),
+    /// the distribution with the bucket as its only origin, and then the bucket policy
+    /// statement that lets only this distribution read, written in the bucket's region. The
+    /// bucket stays private.
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let client: Client = cx.client().await;
+        let bucket = self.bucket.as_str();
+        let region = bucket_region(&cx.client().await, bucket).await?;
+        let oac_id = origin_access_control(&client, bucket).await?;
         let origin_id = format!("s3-{bucket}");
         let origin = Origin::builder()
             .id(&origin_id)
@@ -115,15 +202,15 @@ impl CloudFront<'_> {
             )
             .build()
             .map_err(build_error)?;
-        let price_class = i.price_class.unwrap_or(PriceClass::PriceClass100);
-        let root = i
+        let price_class = self.price_class.unwrap_or(PriceClass::PriceClass100);
+        let root = self
             .default_root_object
             .clone()
             .unwrap_or_else(|| "index.html".into());
         let config = DistributionConfig::builder()
             .caller_reference(caller_reference("dist"))
             .comment(
-                i.comment
+                self.comment
                     .clone()
                     .unwrap_or_else(|| format!("{bucket} via espada-aws")),
             )
@@ -140,8 +227,7 @@ impl CloudFront<'_> {
             .default_cache_behavior(behavior)
             .build()
             .map_err(build_error)?;
-        let created = self
-            .client
+        let created = client
             .create_distribution()
             .distribution_config(config)
             .send()
@@ -153,9 +239,8 @@ impl CloudFront<'_> {
                 hint: "find it with list_distributions".into(),
             });
         };
-        let policy = self
-            .s3
-            .allow_distribution(bucket, dist.id(), dist.arn(), partition(&region))
+        let s3 = client_for(cx, Some(&region)).await;
+        let policy = allow_distribution(&s3, bucket, dist.id(), dist.arn(), partition(&region))
             .await
             .map_err(|e| match e {
                 ToolError::Aws {
@@ -193,10 +278,28 @@ impl CloudFront<'_> {
             data,
         ))
     }
+}
 
-    pub async fn get_distribution(&self, id: &str) -> Result<Output, ToolError> {
-        let resp = self
-            .client
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetDistribution {
+    pub distribution_id: String,
+}
+
+impl Action for GetDistribution {
+    const NAME: &'static str = "get_distribution";
+    const DESCRIPTION: &'static str = "Status, domain, origins, settings";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        vec![distribution_target(&self.distribution_id)]
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let client: Client = cx.client().await;
+        let id = self.distribution_id.as_str();
+        let resp = client
             .get_distribution()
             .id(id)
             .send()
@@ -218,26 +321,58 @@ impl CloudFront<'_> {
             data,
         ))
     }
+}
 
-    pub async fn create_invalidation(
-        &self,
-        id: &str,
-        paths: Vec<String>,
-    ) -> Result<Output, ToolError> {
-        let n = paths.len();
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvalidation {
+    pub distribution_id: String,
+    /// e.g. ["/index.html", "/img/*"]
+    pub paths: Vec<String>,
+}
+
+impl Action for CreateInvalidation {
+    const NAME: &'static str = "create_invalidation";
+    const DESCRIPTION: &'static str = "Drop paths from CloudFront's caches";
+    const ACCESS: Access = Access::Write;
+    // The next requests go to the origin; nothing is lost.
+    const RISK: Risk = Risk::Medium;
+
+    fn validate(&self) -> Result<(), ToolError> {
+        if self.paths.is_empty() || self.paths.len() > MAX_INVALIDATION_PATHS {
+            return Err(ToolError::invalid(format!(
+                "paths must name between 1 and {MAX_INVALIDATION_PATHS} paths"
+            )));
+        }
+        match self.paths.iter().find(|p| !p.starts_with('/')) {
+            Some(p) => Err(ToolError::invalid(format!(
+                "invalidation paths start with \"/\", e.g. \"/index.html\" or \"/img/*\"; got \
+                 \"{p}\""
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        vec![distribution_target(&self.distribution_id)]
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let client: Client = cx.client().await;
+        let id = self.distribution_id.as_str();
+        let n = self.paths.len();
         let batch = InvalidationBatch::builder()
             .paths(
                 Paths::builder()
                     .quantity(n as i32)
-                    .set_items(Some(paths.clone()))
+                    .set_items(Some(self.paths.clone()))
                     .build()
                     .map_err(build_error)?,
             )
             .caller_reference(caller_reference("inv"))
             .build()
             .map_err(build_error)?;
-        let resp = self
-            .client
+        let resp = client
             .create_invalidation()
             .distribution_id(id)
             .invalidation_batch(batch)
@@ -255,16 +390,35 @@ impl CloudFront<'_> {
                 "distribution_id": id,
                 "invalidation_id": inv.map(|x| x.id()),
                 "status": inv.map(|x| x.status()),
-                "paths": paths,
+                "paths": self.paths,
                 "create_time": inv.map(|x| time(x.create_time())),
             }),
         ))
     }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisableDistribution {
+    pub distribution_id: String,
+}
+
+impl Action for DisableDistribution {
+    const NAME: &'static str = "disable_distribution";
+    const DESCRIPTION: &'static str = "Stop serving (required before delete)";
+    // The site goes offline for every viewer.
+    const ACCESS: Access = Access::Destructive;
+    const RISK: Risk = Risk::Critical;
+
+    fn targets(&self) -> Vec<Target> {
+        vec![distribution_target(&self.distribution_id)]
+    }
 
     /// Reads the current config and its ETag, and writes it back with Enabled=false.
-    pub async fn disable_distribution(&self, id: &str) -> Result<Output, ToolError> {
-        let current = self
-            .client
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let client: Client = cx.client().await;
+        let id = self.distribution_id.as_str();
+        let current = client
             .get_distribution_config()
             .id(id)
             .send()
@@ -281,8 +435,7 @@ impl CloudFront<'_> {
         }
         let mut config = config.clone();
         config.enabled = false;
-        let resp = self
-            .client
+        let resp = client
             .update_distribution()
             .id(id)
             .if_match(etag)
@@ -303,12 +456,30 @@ impl CloudFront<'_> {
                    "etag": resp.e_tag()}),
         ))
     }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteDistribution {
+    pub distribution_id: String,
+}
+
+impl Action for DeleteDistribution {
+    const NAME: &'static str = "delete_distribution";
+    const DESCRIPTION: &'static str = "Delete a disabled, deployed distribution";
+    const ACCESS: Access = Access::Destructive;
+    const RISK: Risk = Risk::Critical;
+
+    fn targets(&self) -> Vec<Target> {
+        vec![distribution_target(&self.distribution_id)]
+    }
 
     /// AWS deletes only a distribution that is disabled and deployed; this checks first and
     /// says what to do, then deletes with the current ETag.
-    pub async fn delete_distribution(&self, id: &str) -> Result<Output, ToolError> {
-        let current = self
-            .client
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let client: Client = cx.client().await;
+        let id = self.distribution_id.as_str();
+        let current = client
             .get_distribution()
             .id(id)
             .send()
@@ -335,7 +506,7 @@ impl CloudFront<'_> {
                 ),
             ));
         }
-        self.client
+        client
             .delete_distribution()
             .id(id)
             .if_match(etag)
@@ -351,56 +522,54 @@ impl CloudFront<'_> {
             json!({"distribution_id": id, "deleted": true}),
         ))
     }
+}
 
-    /// The origin access control for a bucket: the one named after it, or a new one.
-    async fn origin_access_control(&self, bucket: &str) -> Result<String, ToolError> {
-        // OAC names are at most 64 characters.
-        let name: String = format!("{bucket}-oac").chars().take(64).collect();
-        let mut marker: Option<String> = None;
-        loop {
-            let resp = self
-                .client
-                .list_origin_access_controls()
-                .set_marker(marker.clone())
-                .send()
-                .await
-                .map_err(ToolError::from_sdk)?;
-            let Some(list) = resp.origin_access_control_list() else {
-                break;
-            };
-            if let Some(found) = list.items().iter().find(|o| {
-                o.name() == name
-                    && *o.origin_access_control_origin_type() == OriginAccessControlOriginTypes::S3
-            }) {
-                return Ok(found.id().to_string());
-            }
-            match list.next_marker().filter(|_| list.is_truncated()) {
-                Some(m) => marker = Some(m.to_string()),
-                None => break,
-            }
-        }
-        let config = OriginAccessControlConfig::builder()
-            .name(&name)
-            .description(format!("Lets CloudFront read bucket {bucket} (espada-aws)"))
-            .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
-            .signing_behavior(OriginAccessControlSigningBehaviors::Always)
-            .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
-            .build()
-            .map_err(build_error)?;
-        let resp = self
-            .client
-            .create_origin_access_control()
-            .origin_access_control_config(config)
+/// The origin access control for a bucket: the one named after it, or a new one.
+async fn origin_access_control(client: &Client, bucket: &str) -> Result<String, ToolError> {
+    // OAC names are at most 64 characters.
+    let name: String = format!("{bucket}-oac").chars().take(64).collect();
+    let mut marker: Option<String> = None;
+    loop {
+        let resp = client
+            .list_origin_access_controls()
+            .set_marker(marker.clone())
             .send()
             .await
             .map_err(ToolError::from_sdk)?;
-        resp.origin_access_control()
-            .map(|o| o.id().to_string())
-            .ok_or_else(|| ToolError::Transport {
-                message: "CloudFront created an origin access control but returned no id".into(),
-                hint: "retry create_distribution; it reuses the origin access control".into(),
-            })
+        let Some(list) = resp.origin_access_control_list() else {
+            break;
+        };
+        if let Some(found) = list.items().iter().find(|o| {
+            o.name() == name
+                && *o.origin_access_control_origin_type() == OriginAccessControlOriginTypes::S3
+        }) {
+            return Ok(found.id().to_string());
+        }
+        match list.next_marker().filter(|_| list.is_truncated()) {
+            Some(m) => marker = Some(m.to_string()),
+            None => break,
+        }
     }
+    let config = OriginAccessControlConfig::builder()
+        .name(&name)
+        .description(format!("Lets CloudFront read bucket {bucket} (espada-aws)"))
+        .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
+        .signing_behavior(OriginAccessControlSigningBehaviors::Always)
+        .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
+        .build()
+        .map_err(build_error)?;
+    let resp = client
+        .create_origin_access_control()
+        .origin_access_control_config(config)
+        .send()
+        .await
+        .map_err(ToolError::from_sdk)?;
+    resp.origin_access_control()
+        .map(|o| o.id().to_string())
+        .ok_or_else(|| ToolError::Transport {
+            message: "CloudFront created an origin access control but returned no id".into(),
+            hint: "retry create_distribution; it reuses the origin access control".into(),
+        })
 }
 
 fn distribution_json(d: &Distribution, etag: Option<&str>) -> Value {
@@ -470,8 +639,4 @@ fn not_disabled(id: &str, why: &str) -> ToolError {
         ),
         hint: Some("CloudFront deletes only disabled, deployed distributions".into()),
     }
-}
-
-fn build_error(e: aws_smithy_types::error::operation::BuildError) -> ToolError {
-    ToolError::invalid(format!("could not build the CloudFront request: {e}"))
 }

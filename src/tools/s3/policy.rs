@@ -1,5 +1,5 @@
-//! Bucket policies and public exposure: policy checks and analysis (pure functions the tool
-//! also uses for validation and risk flags), get/put/delete policy, and the public-bucket scan.
+//! Bucket policies and public exposure: policy checks and analysis (pure functions the actions
+//! also use for validation and risk flags), get/put/delete policy, and the public-bucket scan.
 //!
 //! A bucket counts as public when an ACL grants the AllUsers or AuthenticatedUsers group, or a
 //! policy statement allows everyone (`"Principal": "*"` or `{"AWS": "*"}`) without a condition
@@ -8,16 +8,20 @@
 //! answer it unreliably, and the reasons matter more than the verdict.
 
 use aws_sdk_s3::Client;
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    S3,
-    buckets::{PARALLEL, Task, bounded},
-    location_region, s3_error,
-    settings::block_of,
-    unless_unset,
+    Listed, PARALLEL, Task, bounded, bucket_regions, bucket_target, check_bucket_ref, client_for,
+    s3_error, settings::block_of, unless_unset,
 };
-use crate::{aws::paging::PageRequest, error::ToolError, output::Output, tools::s3::PageInput};
+use crate::{
+    aws::paging::PageRequest,
+    error::ToolError,
+    output::Output,
+    registry::{Access, Action, Cx, Flag, Risk, Target},
+};
 
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
@@ -109,9 +113,96 @@ pub fn public_statements(doc: &Value) -> Vec<String> {
         .collect()
 }
 
-impl S3<'_> {
-    pub async fn get_bucket_policy(&self, bucket: &str) -> Result<Output, ToolError> {
-        let Some(text) = policy_text(self.client, bucket).await? else {
+/// Which accounts a policy names in its Allow statements, one reason per statement that names
+/// any: an account id, an ARN in an account, or a canonical user. The bucket owner's account
+/// is not known before the call, so every named account counts; `"*"` is left to
+/// [`public_statements`].
+pub fn account_grants(doc: &Value) -> Vec<String> {
+    statements(doc)
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
+        .filter_map(|(n, s)| {
+            let principal = s.get("Principal")?.as_object()?;
+            let values = |key: &str| -> Vec<String> {
+                match principal.get(key) {
+                    Some(Value::String(v)) => vec![v.clone()],
+                    Some(Value::Array(list)) => list
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                    _ => Vec::new(),
+                }
+            };
+            let mut accounts: Vec<String> = values("AWS")
+                .iter()
+                .filter(|p| p.as_str() != "*")
+                .map(|p| match p.strip_prefix("arn:") {
+                    Some(_) => match p.split(':').nth(4) {
+                        Some(account) if !account.is_empty() => account.to_string(),
+                        _ => p.clone(),
+                    },
+                    None => p.clone(),
+                })
+                .chain(
+                    values("CanonicalUser")
+                        .into_iter()
+                        .map(|c| format!("canonical user {c}")),
+                )
+                .collect();
+            accounts.sort();
+            accounts.dedup();
+            (!accounts.is_empty()).then(|| {
+                format!(
+                    "policy statement {} allows {} to account(s) {}",
+                    label(s, n),
+                    actions(s),
+                    accounts.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// The risk flags of a policy for `bucket`: public grants lose control of the data to anyone;
+/// grants to named accounts hand it to accounts that may not be the owner's.
+pub fn policy_flags(bucket: &str, doc: &Value) -> Vec<Flag> {
+    let public = public_statements(doc)
+        .into_iter()
+        .map(|why| Flag::critical(format!("makes bucket {bucket} public: {why}")));
+    let accounts = account_grants(doc).into_iter().map(|why| {
+        Flag::high(format!(
+            "grants bucket {bucket} to other accounts unless they are its owner's: {why}"
+        ))
+    });
+    public.chain(accounts).collect()
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetBucketPolicy {
+    pub bucket: String,
+}
+
+impl Action for GetBucketPolicy {
+    const NAME: &'static str = "get_bucket_policy";
+    const DESCRIPTION: &'static str = "Bucket policy and whether it is public";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn validate(&self) -> Result<(), ToolError> {
+        check_bucket_ref(&self.bucket)
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        vec![bucket_target(&self.bucket)]
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let client: Client = cx.client().await;
+        let bucket = self.bucket.as_str();
+        let Some(text) = policy_text(&client, bucket).await? else {
             return Ok(Output::new(
                 format!("{bucket} has no bucket policy."),
                 json!({"bucket": bucket, "policy": null, "public": false}),
@@ -136,17 +227,52 @@ impl S3<'_> {
                    "public_reasons": reasons}),
         ))
     }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutBucketPolicy {
+    pub bucket: String,
+    /// JSON document as a string
+    pub policy: String,
+}
+
+impl Action for PutBucketPolicy {
+    const NAME: &'static str = "put_bucket_policy";
+    const DESCRIPTION: &'static str = "Replace the bucket policy (checked first)";
+    const ACCESS: Access = Access::Write;
+    // A policy decides who can reach the bucket.
+    const RISK: Risk = Risk::High;
+
+    fn validate(&self) -> Result<(), ToolError> {
+        check_bucket_ref(&self.bucket)?;
+        check_policy(&self.policy)
+            .map(|_| ())
+            .map_err(|why| ToolError::invalid(format!("policy is not valid: {why}")))
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        vec![bucket_target(&self.bucket)]
+    }
+
+    fn flags(&self) -> Vec<Flag> {
+        check_policy(&self.policy)
+            .map(|doc| policy_flags(&self.bucket, &doc))
+            .unwrap_or_default()
+    }
 
     /// Replaces the bucket policy. A public policy is set as asked (the guardrails have seen
-    /// its risk flag) and the result says so plainly.
-    pub async fn put_bucket_policy(&self, bucket: &str, text: &str) -> Result<Output, ToolError> {
-        let doc = check_policy(text)
+    /// its risk flags) and the result says so plainly.
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let client: Client = cx.client().await;
+        let bucket = self.bucket.as_str();
+        let doc = check_policy(&self.policy)
             .map_err(|why| ToolError::invalid(format!("policy is not valid: {why}")))?;
         let reasons = public_statements(&doc);
-        self.client
+        client
             .put_bucket_policy()
             .bucket(bucket)
-            .policy(text)
+            .policy(&self.policy)
             .send()
             .await
             .map_err(|e| {
@@ -165,28 +291,61 @@ impl S3<'_> {
                 err
             })?;
         let n = statements(&doc).len();
-        if reasons.is_empty() {
-            return Ok(Output::new(
-                format!("Set the policy of {bucket} ({n} statement(s)); it is not public."),
-                json!({"bucket": bucket, "statements": n, "public": false}),
-            ));
-        }
-        let warnings: Vec<String> = reasons
-            .iter()
-            .map(|r| format!("makes bucket {bucket} public: {r}"))
+        let flags: Vec<String> = policy_flags(bucket, &doc)
+            .into_iter()
+            .map(|f| f.reason)
             .collect();
-        Ok(Output::new(
+        let mut data = json!({"bucket": bucket, "statements": n, "public": !reasons.is_empty()});
+        if !reasons.is_empty() {
+            data["public_reasons"] = json!(reasons);
+        }
+        if !flags.is_empty() {
+            data["risk_flags"] = json!(flags);
+        }
+        let mut summary = if reasons.is_empty() {
+            format!("Set the policy of {bucket} ({n} statement(s)); it is not public.")
+        } else {
             format!(
                 "Set the policy of {bucket}. WARNING: the bucket is now PUBLIC: {}.",
                 reasons.join("; ")
-            ),
-            json!({"bucket": bucket, "statements": n, "public": true,
-                   "public_reasons": reasons, "risk_flags": warnings}),
-        ))
+            )
+        };
+        let accounts = account_grants(&doc);
+        if !accounts.is_empty() {
+            summary.push_str(&format!(
+                " It grants access to named accounts: {}.",
+                accounts.join("; ")
+            ));
+        }
+        Ok(Output::new(summary, data))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteBucketPolicy {
+    pub bucket: String,
+}
+
+impl Action for DeleteBucketPolicy {
+    const NAME: &'static str = "delete_bucket_policy";
+    const DESCRIPTION: &'static str = "Delete the bucket policy (Deny statements too)";
+    const ACCESS: Access = Access::Destructive;
+    // Access it granted stops at once, and its Deny statements stop protecting the bucket.
+    const RISK: Risk = Risk::Critical;
+
+    fn validate(&self) -> Result<(), ToolError> {
+        check_bucket_ref(&self.bucket)
     }
 
-    pub async fn delete_bucket_policy(&self, bucket: &str) -> Result<Output, ToolError> {
-        self.client
+    fn targets(&self) -> Vec<Target> {
+        vec![bucket_target(&self.bucket)]
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let client: Client = cx.client().await;
+        let bucket = self.bucket.as_str();
+        client
             .delete_bucket_policy()
             .bucket(bucket)
             .send()
@@ -197,21 +356,39 @@ impl S3<'_> {
             json!({"bucket": bucket, "policy": null}),
         ))
     }
+}
 
-    /// Scans one page of buckets (max_results, next_token) for public ACLs and policies. The
-    /// account-level public access block (S3 Control) is not read: a bucket reported public may
-    /// still be blocked there.
-    pub async fn find_public_buckets(&self, i: PageInput) -> Result<Output, ToolError> {
-        let page = PageRequest::new(i.max_results, i.next_token.as_deref())?;
-        let resp = self
-            .client
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindPublicBuckets {
+    pub max_results: Option<u32>,
+    pub next_token: Option<String>,
+}
+
+impl Action for FindPublicBuckets {
+    const NAME: &'static str = "find_public_buckets";
+    const DESCRIPTION: &'static str = "Buckets made public by ACLs or policies, and why";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    /// Scans one page of buckets (max_results, next_token) for public ACLs and policies, each
+    /// in its own region. The account-level public access block (S3 Control) is not read: a
+    /// bucket reported public may still be blocked there.
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let client: Client = cx.client().await;
+        let page = PageRequest::new(self.max_results, self.next_token.as_deref())?;
+        let resp = client
             .list_buckets()
             .max_buckets(10_000)
             .set_continuation_token(page.aws_token.clone())
             .send()
             .await
             .map_err(s3_error)?;
-        let all: Vec<(String, Option<String>)> = resp
+        let all: Vec<Listed> = resp
             .buckets()
             .iter()
             .map(|b| {
@@ -222,29 +399,14 @@ impl S3<'_> {
             })
             .collect();
         let (items, next) = page.finish(all, resp.continuation_token().map(str::to_string));
-        let lookups: Vec<Task<Option<String>>> = items
-            .iter()
-            .map(|(name, known)| {
-                let client = self.client.clone();
-                let (name, known) = (name.clone(), known.clone());
-                Box::pin(async move {
-                    match known {
-                        Some(r) => Some(r),
-                        None => client
-                            .get_bucket_location()
-                            .bucket(name)
-                            .send()
-                            .await
-                            .ok()
-                            .map(|l| location_region(l.location_constraint())),
-                    }
-                }) as Task<_>
-            })
+        let regions: Vec<Option<String>> = bucket_regions(&client, &items)
+            .await
+            .into_iter()
+            .map(Result::ok)
             .collect();
-        let regions = bounded(lookups, PARALLEL).await;
         let mut scans: Vec<Task<Result<Exposure, ToolError>>> = Vec::with_capacity(items.len());
         for ((name, _), region) in items.iter().zip(&regions) {
-            let client = self.client_in(region.as_deref()).await;
+            let client = client_for(cx, region.as_deref()).await;
             scans.push(Box::pin(exposure(client, name.clone())));
         }
         let scans = bounded(scans, PARALLEL).await;
@@ -311,51 +473,51 @@ impl S3<'_> {
         )
         .with_next_token(next))
     }
+}
 
-    /// Adds (or replaces) the statement that lets one CloudFront distribution read every
-    /// object, keeping the policy's other statements. Returns the new policy.
-    pub(crate) async fn allow_distribution(
-        &self,
-        bucket: &str,
-        distribution_id: &str,
-        distribution_arn: &str,
-        partition: &str,
-    ) -> Result<Value, ToolError> {
-        let mut doc = match policy_text(self.client, bucket).await? {
-            Some(text) => serde_json::from_str(&text).map_err(|e| ToolError::Aws {
-                code: "MalformedPolicy".into(),
-                message: format!("the current policy of {bucket} is not JSON: {e}"),
-                hint: Some("fix or delete the bucket policy, then retry".into()),
-            })?,
-            None => json!({"Version": "2012-10-17", "Statement": []}),
-        };
-        let sid = format!("AllowCloudFrontRead{distribution_id}");
-        let statement = json!({
-            "Sid": sid,
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudfront.amazonaws.com"},
-            "Action": "s3:GetObject",
-            "Resource": format!("arn:{partition}:s3:::{bucket}/*"),
-            "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
-        });
-        let mut list: Vec<Value> = statements(&doc).into_iter().cloned().collect();
-        list.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(sid.as_str()));
-        list.push(statement);
-        doc["Statement"] = Value::Array(list);
-        self.client
-            .put_bucket_policy()
-            .bucket(bucket)
-            .policy(doc.to_string())
-            .send()
-            .await
-            .map_err(s3_error)?;
-        Ok(doc)
-    }
+/// Adds (or replaces) the statement that lets one CloudFront distribution read every object,
+/// keeping the policy's other statements. Returns the new policy.
+pub async fn allow_distribution(
+    client: &Client,
+    bucket: &str,
+    distribution_id: &str,
+    distribution_arn: &str,
+    partition: &str,
+) -> Result<Value, ToolError> {
+    let mut doc = match policy_text(client, bucket).await? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| ToolError::Aws {
+            code: "MalformedPolicy".into(),
+            message: format!("the current policy of {bucket} is not JSON: {e}"),
+            hint: Some("fix or delete the bucket policy, then retry".into()),
+        })?,
+        None => json!({"Version": "2012-10-17", "Statement": []}),
+    };
+    let sid = format!("AllowCloudFrontRead{distribution_id}");
+    let statement = json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject",
+        "Resource": format!("arn:{partition}:s3:::{bucket}/*"),
+        "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+    });
+    let mut list: Vec<Value> = statements(&doc).into_iter().cloned().collect();
+    list.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(sid.as_str()));
+    list.push(statement);
+    doc["Statement"] = Value::Array(list);
+    client
+        .put_bucket_policy()
+        .bucket(bucket)
+        .policy(doc.to_string())
+        .send()
+        .await
+        .map_err(s3_error)?;
+    Ok(doc)
 }
 
 /// How exposed one bucket is, and why.
 #[derive(Debug, Default)]
-pub(crate) struct Exposure {
+pub struct Exposure {
     pub public: bool,
     /// Why it is public.
     pub reasons: Vec<String>,
@@ -367,7 +529,7 @@ pub(crate) struct Exposure {
 }
 
 /// Reads a bucket's public access block, ACL and policy, and decides.
-pub(crate) async fn exposure(client: Client, bucket: String) -> Result<Exposure, ToolError> {
+pub async fn exposure(client: Client, bucket: String) -> Result<Exposure, ToolError> {
     let (block, acl, policy) = tokio::join!(
         block_of(&client, &bucket),
         client.get_bucket_acl().bucket(&bucket).send(),
@@ -572,5 +734,70 @@ mod tests {
             "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}}),
         );
         assert_eq!(public_statements(&open).len(), 1);
+    }
+
+    #[test]
+    fn grants_to_named_accounts_are_found_with_their_ids() {
+        let cross = doc(json!({"Sid": "Partner", "Effect": "Allow",
+            "Principal": {"AWS": ["arn:aws:iam::444455556666:root", "111122223333",
+                                  "arn:aws:iam::444455556666:role/reader"]},
+            "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::b/*"}));
+        assert_eq!(
+            account_grants(&cross),
+            vec![
+                "policy statement \"Partner\" allows s3:GetObject, s3:PutObject to account(s) \
+                 111122223333, 444455556666"
+            ]
+        );
+        let canonical = doc(
+            json!({"Effect": "Allow", "Principal": {"CanonicalUser": "79a59df9"},
+            "Action": "s3:GetObject", "Resource": "*"}),
+        );
+        assert!(account_grants(&canonical)[0].ends_with("canonical user 79a59df9"));
+        // Everyone, services, Deny statements and NotPrincipal name no account to trust.
+        let none = [
+            doc(
+                json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                "Resource": "*"}),
+            ),
+            doc(
+                json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject",
+                "Resource": "*"}),
+            ),
+            doc(
+                json!({"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject", "Resource": "*"}),
+            ),
+            doc(
+                json!({"Effect": "Deny", "Principal": {"AWS": "111122223333"},
+                "Action": "s3:*", "Resource": "*"}),
+            ),
+        ];
+        for d in none {
+            assert!(account_grants(&d).is_empty(), "{d}");
+        }
+    }
+
+    #[test]
+    fn public_grants_are_critical_and_account_grants_high() {
+        let both = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Pub", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::b/*"},
+            {"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": "111122223333"},
+             "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b"}]});
+        let flags = policy_flags("b", &both);
+        assert_eq!(
+            flags.iter().map(|f| f.risk).collect::<Vec<_>>(),
+            vec![Risk::Critical, Risk::High]
+        );
+        assert!(
+            flags[0]
+                .reason
+                .starts_with("makes bucket b public: policy statement \"Pub\"")
+        );
+        assert!(
+            flags[1].reason.contains("account(s) 111122223333"),
+            "{flags:?}"
+        );
     }
 }
