@@ -8,7 +8,8 @@ mod guardrails;
 mod harness;
 mod mcp;
 mod mocked;
-// mod network; (converted on its own branch)
+mod network;
+mod network_mocked;
 mod perf;
 // mod s3; (converted on its own branch)
 // mod s3_mocked; (converted on its own branch)
