@@ -150,3 +150,123 @@ async fn revoke_of_an_unknown_rule_with_smithy_mocks() {
     );
     assert_eq!(rule.num_calls(), 1);
 }
+
+/// moto ignores `DryRun` on DeleteVpc (it deletes the VPC), so the dry run of deleting an empty
+/// VPC runs against mocks: it reads what is in the VPC, sends only DeleteVpc marked as a dry
+/// run, and leaves the default group's self-referencing rule alone (it goes with the VPC).
+#[tokio::test]
+async fn delete_vpc_dry_run_with_smithy_mocks() {
+    use aws_sdk_ec2::{
+        operation::{
+            delete_vpc::DeleteVpcError,
+            describe_egress_only_internet_gateways::DescribeEgressOnlyInternetGatewaysOutput,
+            describe_internet_gateways::DescribeInternetGatewaysOutput,
+            describe_nat_gateways::DescribeNatGatewaysOutput,
+            describe_network_acls::DescribeNetworkAclsOutput,
+            describe_network_interfaces::DescribeNetworkInterfacesOutput,
+            describe_route_tables::DescribeRouteTablesOutput,
+            describe_security_groups::DescribeSecurityGroupsOutput,
+            describe_subnets::DescribeSubnetsOutput,
+            describe_vpc_endpoints::DescribeVpcEndpointsOutput, describe_vpcs::DescribeVpcsOutput,
+            describe_vpn_gateways::DescribeVpnGatewaysOutput,
+            revoke_security_group_ingress::RevokeSecurityGroupIngressOutput,
+        },
+        types::{
+            IpPermission, NetworkAcl, RouteTable, RouteTableAssociation, SecurityGroup,
+            UserIdGroupPair, Vpc,
+        },
+    };
+    let vpc = "vpc-a01106c2";
+    let vpcs = mock!(Client::describe_vpcs).then_output(move || {
+        DescribeVpcsOutput::builder()
+            .vpcs(Vpc::builder().vpc_id(vpc).cidr_block("10.0.0.0/16").build())
+            .build()
+    });
+    // What every new VPC holds: its main route table, default network ACL and default group,
+    // whose inbound rule lets its own members in.
+    let tables = mock!(Client::describe_route_tables).then_output(move || {
+        DescribeRouteTablesOutput::builder()
+            .route_tables(
+                RouteTable::builder()
+                    .route_table_id("rtb-1f382e7d")
+                    .vpc_id(vpc)
+                    .associations(RouteTableAssociation::builder().main(true).build())
+                    .build(),
+            )
+            .build()
+    });
+    let acls = mock!(Client::describe_network_acls).then_output(move || {
+        DescribeNetworkAclsOutput::builder()
+            .network_acls(
+                NetworkAcl::builder()
+                    .network_acl_id("acl-5fb85d36")
+                    .vpc_id(vpc)
+                    .is_default(true)
+                    .build(),
+            )
+            .build()
+    });
+    let groups = mock!(Client::describe_security_groups).then_output(move || {
+        DescribeSecurityGroupsOutput::builder()
+            .security_groups(
+                SecurityGroup::builder()
+                    .group_id("sg-903004f8")
+                    .group_name("default")
+                    .vpc_id(vpc)
+                    .ip_permissions(
+                        IpPermission::builder()
+                            .ip_protocol("-1")
+                            .user_id_group_pairs(
+                                UserIdGroupPair::builder().group_id("sg-903004f8").build(),
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    });
+    let subnets =
+        mock!(Client::describe_subnets).then_output(|| DescribeSubnetsOutput::builder().build());
+    let igws = mock!(Client::describe_internet_gateways)
+        .then_output(|| DescribeInternetGatewaysOutput::builder().build());
+    let eigws = mock!(Client::describe_egress_only_internet_gateways)
+        .then_output(|| DescribeEgressOnlyInternetGatewaysOutput::builder().build());
+    let nats = mock!(Client::describe_nat_gateways)
+        .then_output(|| DescribeNatGatewaysOutput::builder().build());
+    let endpoints = mock!(Client::describe_vpc_endpoints)
+        .then_output(|| DescribeVpcEndpointsOutput::builder().build());
+    let enis = mock!(Client::describe_network_interfaces)
+        .then_output(|| DescribeNetworkInterfacesOutput::builder().build());
+    let vgws = mock!(Client::describe_vpn_gateways)
+        .then_output(|| DescribeVpnGatewaysOutput::builder().build());
+    let revoke = mock!(Client::revoke_security_group_ingress)
+        .then_output(|| RevokeSecurityGroupIngressOutput::builder().build());
+    let delete = mock!(Client::delete_vpc)
+        .match_requests(move |r| r.vpc_id() == Some(vpc) && r.dry_run() == Some(true))
+        .then_error(|| {
+            DeleteVpcError::generic(
+                aws_sdk_ec2::error::ErrorMetadata::builder()
+                    .code("DryRunOperation")
+                    .message("Request would have succeeded, but DryRun flag is set.")
+                    .build(),
+            )
+        });
+    let c = client(&[
+        &vpcs, &tables, &acls, &groups, &subnets, &igws, &eigws, &nats, &endpoints, &enis, &vgws,
+        &revoke, &delete,
+    ]);
+    let out = run_with::<espada_aws::tools::network::vpc::DeleteVpc, _>(
+        c,
+        json!({"vpc_id": vpc}),
+        Some(Guard::DryRun),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        out.data,
+        json!({"dry_run": true, "would_succeed": true}),
+        "{out:?}"
+    );
+    assert_eq!(delete.num_calls(), 1);
+    assert_eq!(revoke.num_calls(), 0, "a dry run revokes nothing");
+}

@@ -23,7 +23,7 @@ use crate::{
     aws::ec2::{filter, tag_specs, tags_json},
     error::ToolError,
     output::Output,
-    registry::{ActionDef, Cx, Tags, Tool},
+    registry::{ActionDef, Cx, Tags, Target, Tool},
 };
 
 pub static TOOL: Tool = Tool {
@@ -194,8 +194,8 @@ fn after(done: String, e: ToolError) -> ToolError {
 }
 
 /// Ids of EC2 resources as targets, their kinds read from the ids' prefixes.
-fn ec2_targets<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<crate::registry::Target> {
-    ids.into_iter().map(crate::registry::Target::ec2).collect()
+fn ec2_targets<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<Target> {
+    ids.into_iter().map(Target::ec2).collect()
 }
 
 /// Checks an IPv4 or IPv6 block given for a route or rule.
