@@ -204,3 +204,163 @@ fn any_cidr(field: &str, s: &str) -> Result<(), ToolError> {
         .map(|_| ())
         .map_err(|e| ToolError::invalid(format!("{field}: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::TOOL;
+    use crate::registry::{Access, DryRun, Kind, Risk, Target};
+
+    fn call(action: &str, args: Value) -> Box<dyn crate::registry::Call> {
+        let Value::Object(args) = args else {
+            panic!("arguments are an object")
+        };
+        (TOOL.action(action).unwrap().parse)(args).unwrap()
+    }
+
+    fn kinds(targets: &[Target]) -> Vec<(Kind, Option<Kind>)> {
+        targets
+            .iter()
+            .map(|t| (t.kind, t.parent.as_ref().map(|p| p.kind)))
+            .collect()
+    }
+
+    /// The review: access and risk of every action, and every change runs EC2's own dry run.
+    #[test]
+    fn declared_access_risk_and_dry_run() {
+        use Access::*;
+        use Risk::*;
+        let review = [
+            ("create_vpc", Write, Medium),
+            ("delete_vpc", Destructive, Critical),
+            ("create_subnet", Write, Medium),
+            ("delete_subnet", Destructive, High),
+            ("create_route_table", Write, Medium),
+            ("create_route", Write, High),
+            ("delete_route", Destructive, Critical),
+            ("create_internet_gateway", Write, Medium),
+            ("create_nat_gateway", Write, Medium),
+            ("delete_nat_gateway", Destructive, Critical),
+            ("create_nacl_entry", Write, High),
+            ("delete_nacl_entry", Destructive, High),
+            ("create_vpc_endpoint", Write, Medium),
+            ("configure_flow_logs", Write, Medium),
+            ("create_security_group", Write, Medium),
+            ("authorize_security_group", Write, High),
+            ("revoke_security_group", Write, High),
+            ("allocate_elastic_ip", Write, Medium),
+            ("associate_elastic_ip", Write, High),
+            ("release_elastic_ip", Destructive, Critical),
+        ];
+        assert_eq!(TOOL.actions.len(), 30);
+        for a in TOOL.actions {
+            match review.iter().find(|(n, _, _)| *n == a.name) {
+                Some((_, access, risk)) => {
+                    assert_eq!((a.access, a.risk), (*access, *risk), "{}", a.name);
+                    assert_eq!(a.dry_run, DryRun::Native, "{}", a.name);
+                }
+                None => {
+                    assert!(
+                        a.name.starts_with("list_") || a.name == "get_vpc",
+                        "{}",
+                        a.name
+                    );
+                    assert_eq!((a.access, a.risk), (Read, Low), "{}", a.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn associating_subnets_or_reassociating_an_address_raises_the_risk() {
+        let table = |v: Value| call("create_route_table", v).flags();
+        assert!(table(json!({"vpc_id": "vpc-1"})).is_empty());
+        assert!(table(json!({"vpc_id": "vpc-1", "subnet_ids": []})).is_empty());
+        let flags = table(json!({"vpc_id": "vpc-1", "subnet_ids": ["subnet-1", "subnet-2"]}));
+        assert_eq!(flags.len(), 1);
+        assert_eq!(flags[0].risk, Risk::High);
+        assert!(flags[0].reason.contains("subnet-1, subnet-2"));
+
+        let eip = |v: Value| call("associate_elastic_ip", v).flags();
+        let args = json!({"allocation_id": "eipalloc-1", "instance_id": "i-1"});
+        assert!(eip(args.clone()).is_empty());
+        let mut taking = args;
+        taking["allow_reassociation"] = json!(true);
+        let flags = eip(taking);
+        assert_eq!(flags.len(), 1);
+        assert_eq!(flags[0].risk, Risk::Critical);
+    }
+
+    #[test]
+    fn targets_carry_kinds_and_the_vpc_as_parent() {
+        use Kind::*;
+        let t = |action: &str, v: Value| kinds(&call(action, v).targets());
+        assert_eq!(
+            t(
+                "create_subnet",
+                json!({"vpc_id": "vpc-1", "cidr_block": "10.0.1.0/24", "route_table_id": "rtb-1"})
+            ),
+            vec![(Vpc, None), (RouteTable, Some(Vpc))]
+        );
+        assert_eq!(
+            t(
+                "create_route_table",
+                json!({"vpc_id": "vpc-1", "subnet_ids": ["subnet-1"]})
+            ),
+            vec![(Vpc, None), (Subnet, Some(Vpc))]
+        );
+        assert_eq!(
+            t(
+                "create_vpc_endpoint",
+                json!({"vpc_id": "vpc-1", "service_name": "s3", "route_table_ids": ["rtb-1"]})
+            ),
+            vec![(Vpc, None), (RouteTable, Some(Vpc))]
+        );
+        assert_eq!(
+            t(
+                "create_nat_gateway",
+                json!({"subnet_id": "subnet-1", "allocation_id": "eipalloc-1"})
+            ),
+            vec![(Subnet, None), (ElasticIp, None)]
+        );
+        assert_eq!(
+            t(
+                "associate_elastic_ip",
+                json!({"allocation_id": "eipalloc-1", "network_interface_id": "eni-1"})
+            ),
+            vec![(ElasticIp, None), (NetworkInterface, None)]
+        );
+        assert_eq!(
+            t(
+                "create_route",
+                json!({"route_table_id": "rtb-1", "destination_cidr_block": "0.0.0.0/0",
+                       "gateway_id": "igw-1"})
+            ),
+            vec![(RouteTable, None)]
+        );
+        assert_eq!(
+            t(
+                "create_nacl_entry",
+                json!({"network_acl_id": "acl-1", "rule_number": 100, "protocol": "tcp",
+                       "rule_action": "deny", "cidr_block": "0.0.0.0/0", "from_port": 22})
+            ),
+            vec![(NetworkAcl, None)]
+        );
+        assert_eq!(
+            t(
+                "configure_flow_logs",
+                json!({"resource_ids": ["subnet-1", "subnet-2"], "s3_bucket_arn": "arn:aws:s3:::logs"})
+            ),
+            vec![(Subnet, None), (Subnet, None)]
+        );
+        assert_eq!(
+            t(
+                "authorize_security_group",
+                json!({"group_id": "sg-1", "protocol": "all", "cidr_blocks": ["10.0.0.0/8"]})
+            ),
+            vec![(SecurityGroup, None)]
+        );
+        assert!(t("create_vpc", json!({"cidr_block": "10.0.0.0/16"})).is_empty());
+    }
+}
