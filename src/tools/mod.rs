@@ -3,6 +3,7 @@
 
 pub mod ec2;
 pub mod guardrails;
+pub mod network;
 pub mod s3;
 
 use crate::{
@@ -10,7 +11,7 @@ use crate::{
 };
 
 /// Every tool the server can register, in the order clients list them.
-pub static ALL: &[&Tool] = &[&ec2::TOOL, &s3::TOOL, &guardrails::TOOL];
+pub static ALL: &[&Tool] = &[&ec2::TOOL, &network::TOOL, &s3::TOOL, &guardrails::TOOL];
 
 impl Dispatcher {
     /// The dispatcher over every tool, of which `settings.toolsets` picks the registered ones.

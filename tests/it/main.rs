@@ -10,7 +10,8 @@ mod layers;
 mod mcp;
 mod mocked;
 mod model;
-// mod network; (converted on its own branch)
+mod network;
+mod network_mocked;
 mod perf;
 mod s3;
 mod s3_mocked;

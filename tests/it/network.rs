@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
-use espada_aws::{dispatch::Dispatcher, tools::network::TOOL};
+use espada_aws::{dispatch::Dispatcher, registry::Risk, tools::network::TOOL};
 use serde_json::{Value, json};
 
 use crate::harness::{AMI, Moto, confirmed_in, err_in, ids, moto, obj, ok_in, try_confirmed_in};
@@ -692,20 +692,22 @@ async fn security_groups_flag_rules_open_to_the_internet() {
     assert_eq!(warnings.len(), 1, "{r}");
     assert!(s(&warnings[0]).contains("tcp port 22") && s(&warnings[0]).contains("0.0.0.0/0"));
     assert!(s(&r["summary"]).contains("WARNING"));
-    // The same call counts as high risk for the guardrails; a web port or a revoke does not.
+    // The same call counts as critical for the guardrails; a web port or a revoke does not.
     let flags = |args: &Value| {
         let mut a = obj(args.clone());
         let action = s(&a.remove("action").unwrap());
-        (TOOL.prepare)(&action, a).unwrap().risk_flags()
+        (TOOL.action(&action).unwrap().parse)(a).unwrap().flags()
     };
-    assert_eq!(flags(&ssh).len(), 1);
+    let ssh_flags = flags(&ssh);
+    assert_eq!(ssh_flags.len(), 1);
+    assert_eq!(ssh_flags[0].risk, Risk::Critical);
     assert!(flags(&https).is_empty());
     let mut revoke = ssh.clone();
     revoke["action"] = json!("revoke_security_group");
     assert!(flags(&revoke).is_empty());
     let all_v6 = json!({"action": "authorize_security_group", "group_id": sg, "protocol": "all",
                         "cidr_blocks": ["::/0"]});
-    assert!(flags(&all_v6)[0].contains("all traffic"));
+    assert!(flags(&all_v6)[0].reason.contains("all traffic"));
 
     net(
         &d,

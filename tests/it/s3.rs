@@ -64,7 +64,7 @@ async fn buckets_are_created_private_and_encrypted_in_their_region() {
     assert_eq!(dry["data"]["dry_run"], json!(true), "{dry}");
     assert_eq!(
         dry["data"]["plan"]["targets"],
-        json!([{"kind": "bucket", "id": "dry-bucket", "new": true}])
+        json!([{"service": "s3", "kind": "bucket", "id": "dry-bucket", "new": true}])
     );
     assert!(
         !exists(&m, "dry-bucket").await,
@@ -525,8 +525,8 @@ async fn objects_are_written_read_bounded_copied_and_deleted() {
     let plan = ok(&d, args.clone()).await;
     assert_eq!(
         plan["plan"]["targets"],
-        json!([{"kind": "object", "id": "docs/logo.png", "parent": {"kind": "bucket", "id": "docs"}},
-               {"kind": "object", "id": "docs/blob.bin", "parent": {"kind": "bucket", "id": "docs"}}])
+        json!([{"service": "s3", "kind": "object", "id": "docs/logo.png", "parent": {"service": "s3", "kind": "bucket", "id": "docs"}},
+               {"service": "s3", "kind": "object", "id": "docs/blob.bin", "parent": {"service": "s3", "kind": "bucket", "id": "docs"}}])
     );
     let by_keys = confirmed(&d, args).await;
     assert_eq!(by_keys["data"]["deleted"], 2, "{by_keys}");

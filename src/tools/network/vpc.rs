@@ -8,53 +8,52 @@ use aws_sdk_ec2::types::{
     NatGatewayState, NetworkAcl, NetworkInterface, ResourceType, RouteTable, SecurityGroup, State,
     Subnet, UserIdGroupPair, Vpc, VpcAttributeName, VpcEndpoint, VpnGateway,
 };
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Network, count, filters, precondition, send_first, specs, tag_fields, unchecked};
+use super::{
+    Network, after, count, ec2_targets, filters, precondition, send_first, specs, tag_fields,
+};
 use crate::{
-    aws::paging::AllItems,
-    aws::paging::PageRequest,
+    aws::{
+        ec2::{Sent, dry_run_outcome, filter},
+        paging::{AllItems, PageRequest},
+    },
+    cidr,
     error::ToolError,
     output::Output,
-    services::ec2::{Sent, dry_run_outcome, filter},
-    tools::network::{CreateVpcInput, DeleteVpcInput, ListVpcsInput},
+    registry::{Access, Action, Cx, DryRun, Risk, Tags, Target},
 };
 
-/// Everything in a VPC that `get_vpc` summarises and `delete_vpc` checks.
-struct VpcParts {
-    subnets: Vec<Subnet>,
-    route_tables: Vec<RouteTable>,
-    internet_gateways: Vec<InternetGateway>,
-    egress_only_gateways: Vec<EgressOnlyInternetGateway>,
-    /// Every NAT gateway, deleted ones included (their interfaces may still be listed).
-    nat_gateways: Vec<NatGateway>,
-    /// Endpoints that are not deleted.
-    endpoints: Vec<VpcEndpoint>,
-    interfaces: Vec<NetworkInterface>,
-    /// Instances behind those interfaces that are terminated: AWS removes their interfaces.
-    terminated: BTreeSet<String>,
-    security_groups: Vec<SecurityGroup>,
-    network_acls: Vec<NetworkAcl>,
-    vpn_gateways: Vec<VpnGateway>,
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListVpcs {
+    pub vpc_ids: Option<Vec<String>>,
+    pub tags: Option<Tags>,
+    pub max_results: Option<u32>,
+    pub next_token: Option<String>,
 }
 
-/// What keeps a VPC from being deleted, split into what only its owner can remove (instances,
-/// NAT gateways, load balancers: they carry traffic or data) and what `delete_dependencies`
-/// removes with it (configuration only, as the VPC console does).
-struct Dependencies {
-    blocking: BTreeMap<&'static str, Vec<String>>,
-    removable: BTreeMap<&'static str, Vec<String>>,
-}
+impl Action for ListVpcs {
+    const NAME: &'static str = "list_vpcs";
+    const DESCRIPTION: &'static str = "List VPCs and their CIDR blocks";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
 
-impl Network<'_> {
-    pub async fn list_vpcs(&self, i: ListVpcsInput) -> Result<Output, ToolError> {
-        let page = PageRequest::new(i.max_results, i.next_token.as_deref())?;
-        let by_id = i.vpc_ids.is_some();
-        let resp = self
+    fn targets(&self) -> Vec<Target> {
+        ec2_targets(self.vpc_ids.iter().flatten())
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let net = Network::of(cx).await;
+        let page = PageRequest::new(self.max_results, self.next_token.as_deref())?;
+        let by_id = self.vpc_ids.is_some();
+        let resp = net
             .client
             .describe_vpcs()
-            .set_vpc_ids(i.vpc_ids)
-            .set_filters(filters([], i.tags.as_ref()))
+            .set_vpc_ids(self.vpc_ids)
+            .set_filters(filters([], self.tags.as_ref()))
             .set_max_results((!by_id).then(|| page.aws_page_size(5, 1000)))
             .set_next_token(page.aws_token.clone())
             .send()
@@ -67,24 +66,40 @@ impl Network<'_> {
                 .with_next_token(next),
         )
     }
+}
 
-    pub async fn get_vpc(&self, vpc_id: &str) -> Result<Output, ToolError> {
-        let vpc = self.vpc(vpc_id).await?;
-        let dns = |attr: VpcAttributeName| async move {
-            let r = self
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetVpc {
+    pub vpc_id: String,
+}
+
+impl Action for GetVpc {
+    const NAME: &'static str = "get_vpc";
+    const DESCRIPTION: &'static str = "Show a VPC and everything in it";
+    const ACCESS: Access = Access::Read;
+    const RISK: Risk = Risk::Low;
+
+    fn targets(&self) -> Vec<Target> {
+        vec![Target::ec2(&self.vpc_id)]
+    }
+
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let net = Network::of(cx).await;
+        let vpc_id = self.vpc_id.as_str();
+        let vpc = net.vpc(vpc_id).await?;
+        let dns = |attr: VpcAttributeName| {
+            let req = net
                 .client
                 .describe_vpc_attribute()
                 .vpc_id(vpc_id)
-                .attribute(attr)
-                .send()
-                .await
-                .map_err(ToolError::from_sdk)?;
-            Ok::<_, ToolError>(r)
+                .attribute(attr);
+            async move { req.send().await.map_err(ToolError::from_sdk) }
         };
         let (support, hostnames, parts) = tokio::try_join!(
             dns(VpcAttributeName::EnableDnsSupport),
             dns(VpcAttributeName::EnableDnsHostnames),
-            self.parts(vpc_id),
+            net.parts(vpc_id),
         )?;
         let mut data = vpc_summary(&vpc);
         data["enable_dns_support"] = json!(support.enable_dns_support().and_then(|v| v.value()));
@@ -94,7 +109,7 @@ impl Network<'_> {
         let main_table = parts
             .route_tables
             .iter()
-            .find(|t| t.associations().iter().any(|a| a.main() == Some(true)))
+            .find(|t| is_main(t))
             .and_then(|t| t.route_table_id());
         let table_of = |subnet: &str| {
             parts
@@ -151,7 +166,7 @@ impl Network<'_> {
         let endpoints: Vec<Value> = parts
             .endpoints
             .iter()
-            .map(super::addresses::endpoint_summary)
+            .map(super::endpoints::endpoint_summary)
             .collect();
         let azs: BTreeSet<&str> = parts
             .subnets
@@ -185,21 +200,56 @@ impl Network<'_> {
         data["network_interfaces"] = json!(parts.interfaces.len());
         Ok(Output::new(summary, data))
     }
+}
 
-    pub async fn create_vpc(&self, i: CreateVpcInput) -> Result<Output, ToolError> {
-        let req = self
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateVpc {
+    pub cidr_block: String,
+    pub enable_dns_support: Option<bool>,
+    pub enable_dns_hostnames: Option<bool>,
+    /// Name tag
+    pub name: Option<String>,
+    pub tags: Option<Tags>,
+}
+
+impl Action for CreateVpc {
+    const NAME: &'static str = "create_vpc";
+    const DESCRIPTION: &'static str = "Create a VPC";
+    const ACCESS: Access = Access::Write;
+    const RISK: Risk = Risk::Medium;
+    const DRY_RUN: DryRun = DryRun::Native;
+
+    fn validate(&self) -> Result<(), ToolError> {
+        cidr::vpc_block("cidr_block", &self.cidr_block)
+            .map(|_| ())
+            .map_err(ToolError::invalid)
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        Vec::new()
+    }
+
+    /// Creates the VPC, then sets the DNS attributes (one request each).
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let net = Network::of(cx).await;
+        let req = net
             .client
             .create_vpc()
-            .cidr_block(&i.cidr_block)
-            .set_tag_specifications(specs(ResourceType::Vpc, i.name.as_ref(), i.tags.as_ref()));
+            .cidr_block(&self.cidr_block)
+            .set_tag_specifications(specs(
+                ResourceType::Vpc,
+                self.name.as_ref(),
+                self.tags.as_ref(),
+            ));
         let mut later = Vec::new();
-        if let Some(v) = i.enable_dns_support {
+        if let Some(v) = self.enable_dns_support {
             later.push(format!("set enable_dns_support to {v}"));
         }
-        if let Some(v) = i.enable_dns_hostnames {
+        if let Some(v) = self.enable_dns_hostnames {
             later.push(format!("set enable_dns_hostnames to {v}"));
         }
-        let resp = send_first!(self, "create_vpc", req, later);
+        let resp = send_first!(net, "create_vpc", req, later);
         let vpc = resp
             .vpc()
             .cloned()
@@ -207,8 +257,8 @@ impl Network<'_> {
         let id = vpc.vpc_id().unwrap_or_default().to_string();
         // EC2 changes one VPC attribute per request; support first, since hostnames need it.
         let boolean = |v: bool| AttributeBooleanValue::builder().value(v).build();
-        if let Some(v) = i.enable_dns_support {
-            self.client
+        if let Some(v) = self.enable_dns_support {
+            net.client
                 .modify_vpc_attribute()
                 .vpc_id(&id)
                 .enable_dns_support(boolean(v))
@@ -216,8 +266,8 @@ impl Network<'_> {
                 .await
                 .map_err(|e| after(format!("created {id}"), ToolError::from_sdk(e)))?;
         }
-        if let Some(v) = i.enable_dns_hostnames {
-            self.client
+        if let Some(v) = self.enable_dns_hostnames {
+            net.client
                 .modify_vpc_attribute()
                 .vpc_id(&id)
                 .enable_dns_hostnames(boolean(v))
@@ -226,26 +276,46 @@ impl Network<'_> {
                 .map_err(|e| after(format!("created {id}"), ToolError::from_sdk(e)))?;
         }
         let mut data = vpc_summary(&vpc);
-        data["enable_dns_support"] = json!(i.enable_dns_support.unwrap_or(true));
-        data["enable_dns_hostnames"] = json!(i.enable_dns_hostnames.unwrap_or(false));
+        data["enable_dns_support"] = json!(self.enable_dns_support.unwrap_or(true));
+        data["enable_dns_hostnames"] = json!(self.enable_dns_hostnames.unwrap_or(false));
         Ok(Output::new(
-            format!("Created {id} ({}).", i.cidr_block),
+            format!("Created {id} ({}).", self.cidr_block),
             data,
         ))
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteVpc {
+    pub vpc_id: String,
+    pub delete_dependencies: Option<bool>,
+}
+
+impl Action for DeleteVpc {
+    const NAME: &'static str = "delete_vpc";
+    const DESCRIPTION: &'static str = "Delete a VPC, or name what blocks it";
+    const ACCESS: Access = Access::Destructive;
+    const RISK: Risk = Risk::Critical;
+    const DRY_RUN: DryRun = DryRun::Native;
+
+    fn targets(&self) -> Vec<Target> {
+        vec![Target::ec2(&self.vpc_id)]
     }
 
     /// Reads what is in the VPC first. Anything there makes it refuse with the list, unless
     /// `delete_dependencies` is set and everything found is configuration the VPC console would
     /// delete with it (subnets, route tables, gateways, endpoints, security groups, ACLs).
-    pub async fn delete_vpc(&self, i: DeleteVpcInput) -> Result<Output, ToolError> {
-        let id = i.vpc_id.as_str();
-        self.vpc(id).await?;
-        let parts = self.parts(id).await?;
+    async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
+        let net = Network::of(cx).await;
+        let id = self.vpc_id.as_str();
+        net.vpc(id).await?;
+        let parts = net.parts(id).await?;
         let deps = parts.dependencies();
-        let cascade = i.delete_dependencies.unwrap_or(false);
+        let cascade = self.delete_dependencies.unwrap_or(false);
         if !deps.blocking.is_empty() || (!cascade && !deps.removable.is_empty()) {
             let err = deps.refusal(id, cascade);
-            if self.dry_run {
+            if net.dry_run {
                 return Ok(Output::new(
                     format!("Dry run: delete_vpc would fail: {err}; nothing was changed."),
                     json!({"dry_run": true, "would_succeed": false, "error": err.to_json()}),
@@ -253,7 +323,7 @@ impl Network<'_> {
             }
             return Err(err);
         }
-        if self.dry_run && !deps.removable.is_empty() {
+        if net.dry_run && !deps.removable.is_empty() {
             return Ok(Output::new(
                 format!(
                     "Dry run: delete_vpc would delete {id} with {}; nothing was changed (AWS \
@@ -263,19 +333,23 @@ impl Network<'_> {
                 json!({"dry_run": true, "would_succeed": null, "would_delete": deps.removable}),
             ));
         }
-        let deleted = self.delete_parts(&parts).await?;
-        let req = self.client.delete_vpc().vpc_id(id);
-        let done = match dry_run_outcome(
-            self.dry_run,
+        // On a dry run nothing is left to remove first: only DeleteVpc itself is checked.
+        let deleted = if net.dry_run {
+            Vec::new()
+        } else {
+            net.delete_parts(&parts).await?
+        };
+        let req = net.client.delete_vpc().vpc_id(id);
+        match dry_run_outcome(
+            net.dry_run,
             "delete_vpc",
-            req.dry_run(self.dry_run).send().await,
+            req.dry_run(net.dry_run).send().await,
         ) {
             Ok(Sent::DryRun(out)) => return Ok(out),
-            Ok(Sent::Done(_)) => Ok(()),
-            Err(e) if deleted.is_empty() => Err(e),
-            Err(e) => Err(after(format!("deleted {}", deleted.join(", ")), e)),
-        };
-        done?;
+            Ok(Sent::Done(_)) => {}
+            Err(e) if deleted.is_empty() => return Err(e),
+            Err(e) => return Err(after(format!("deleted {}", deleted.join(", ")), e)),
+        }
         let summary = if deleted.is_empty() {
             format!("Deleted {id}.")
         } else {
@@ -286,7 +360,35 @@ impl Network<'_> {
             json!({"deleted": id, "deleted_dependencies": deleted}),
         ))
     }
+}
 
+/// Everything in a VPC that `get_vpc` summarises and `delete_vpc` checks.
+struct VpcParts {
+    subnets: Vec<Subnet>,
+    route_tables: Vec<RouteTable>,
+    internet_gateways: Vec<InternetGateway>,
+    egress_only_gateways: Vec<EgressOnlyInternetGateway>,
+    /// Every NAT gateway, deleted ones included (their interfaces may still be listed).
+    nat_gateways: Vec<NatGateway>,
+    /// Endpoints that are not deleted.
+    endpoints: Vec<VpcEndpoint>,
+    interfaces: Vec<NetworkInterface>,
+    /// Instances behind those interfaces that are terminated: AWS removes their interfaces.
+    terminated: BTreeSet<String>,
+    security_groups: Vec<SecurityGroup>,
+    network_acls: Vec<NetworkAcl>,
+    vpn_gateways: Vec<VpnGateway>,
+}
+
+/// What keeps a VPC from being deleted, split into what only its owner can remove (instances,
+/// NAT gateways, load balancers: they carry traffic or data) and what `delete_dependencies`
+/// removes with it (configuration only, as the VPC console does).
+struct Dependencies {
+    blocking: BTreeMap<&'static str, Vec<String>>,
+    removable: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl Network {
     pub(super) async fn vpc(&self, vpc_id: &str) -> Result<Vpc, ToolError> {
         let resp = self
             .client
@@ -303,7 +405,7 @@ impl Network<'_> {
     }
 
     async fn parts(&self, vpc_id: &str) -> Result<VpcParts, ToolError> {
-        let c = self.client;
+        let c = &self.client;
         let by_vpc = || filter("vpc-id", [vpc_id]);
         let subnets = async {
             c.describe_subnets()
@@ -461,7 +563,7 @@ impl Network<'_> {
     /// security groups (after dropping rules that reference each other), subnets, ACLs.
     /// Returns what was deleted; an error says what was deleted before it.
     async fn delete_parts(&self, p: &VpcParts) -> Result<Vec<String>, ToolError> {
-        let c = self.client;
+        let c = &self.client;
         let mut deleted: Vec<String> = Vec::new();
         let fail = |deleted: &[String], e: ToolError| {
             if deleted.is_empty() {
@@ -529,8 +631,12 @@ impl Network<'_> {
                 .map_err(|e| fail(&deleted, ToolError::from_sdk(e)))?;
             deleted.push(tid.to_string());
         }
-        // A group that another group's rule references cannot be deleted: drop those rules first.
-        for g in &p.security_groups {
+        // A group that another group's rule references cannot be deleted: drop those rules
+        // first. With only the default group left (it goes with the VPC) nothing is revoked, so
+        // a VPC that then cannot be deleted keeps its default group's rules.
+        let doomed = p.security_groups.iter().any(|g| !is_default_group(g));
+        let referencing: &[SecurityGroup] = if doomed { &p.security_groups } else { &[] };
+        for g in referencing {
             let gid = g.group_id().unwrap_or_default();
             let ingress = group_refs(g.ip_permissions());
             if !ingress.is_empty() {
@@ -855,25 +961,4 @@ fn group_refs(perms: &[IpPermission]) -> Vec<IpPermission> {
                 .build()
         })
         .collect()
-}
-
-/// Prefixes an error with what had already happened, so a half-done call is not mistaken for
-/// one that did nothing.
-pub(super) fn after(done: String, e: ToolError) -> ToolError {
-    match e {
-        ToolError::Aws {
-            code,
-            message,
-            hint,
-        } => ToolError::Aws {
-            code,
-            message: format!("{done}, then: {message}"),
-            hint,
-        },
-        ToolError::Transport { message, hint } => ToolError::Transport {
-            message: format!("{done}, then: {message}"),
-            hint,
-        },
-        other => other,
-    }
 }
