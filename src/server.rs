@@ -25,7 +25,8 @@ status confirmation_required with a plan and a confirm_token: show the plan to t
 with their agreement repeat the identical call adding confirm_token. Some changes return \
 pending_approval: people approve them outside this conversation; then repeat the identical call \
 with approval_request_id (and change_request_id where production needs one). dry_run: true \
-validates a change without making it. Lists page with max_results and next_token.";
+validates a change without making it. Lists page with max_results and next_token. region picks \
+the AWS region of one call (default: the server's).";
 
 #[derive(Clone)]
 pub struct EspadaServer {
@@ -47,11 +48,11 @@ pub fn tool_definitions(dispatcher: &Dispatcher) -> Vec<Tool> {
             let exposed: Vec<Access> = surface::exposed(t, dispatcher.read_only())
                 .map(|a| a.access)
                 .collect();
+            // idempotentHint (false) and openWorldHint (true) are left at MCP's defaults, which
+            // fit every tool here: each byte of tools/list is paid in every conversation.
             let annotations = ToolAnnotations::new()
                 .read_only(exposed.iter().all(|a| *a == Access::Read))
-                .destructive(exposed.contains(&Access::Destructive))
-                .idempotent(false)
-                .open_world(true);
+                .destructive(exposed.contains(&Access::Destructive));
             Tool::new(
                 t.name,
                 surface::tool_description(t, dispatcher.read_only()),

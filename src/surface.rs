@@ -55,27 +55,13 @@ pub fn tool_schema(tool: &Tool, read_only: bool) -> Value {
         }
         props.insert(name, prop);
     }
-    props.insert(
-        "region".into(),
-        json!({"type": "string", "description": "Default: the server's"}),
-    );
+    // The common fields are explained once, in the server's instructions.
+    props.insert("region".into(), json!({"type": "string"}));
     if actions.iter().any(|a| a.access != Access::Read) {
-        props.insert(
-            "dry_run".into(),
-            json!({"type": "boolean", "description": "Validate only; change nothing"}),
-        );
-        props.insert(
-            "confirm_token".into(),
-            json!({"type": "string", "description": "From confirmation_required"}),
-        );
-        props.insert(
-            "approval_request_id".into(),
-            json!({"type": "string", "description": "From pending_approval, once approved"}),
-        );
-        props.insert(
-            "change_request_id".into(),
-            json!({"type": "string", "description": "Its change request"}),
-        );
+        for field in ["confirm_token", "approval_request_id", "change_request_id"] {
+            props.insert(field.into(), json!({"type": "string"}));
+        }
+        props.insert("dry_run".into(), json!({"type": "boolean"}));
     }
     json!({
         "type": "object",
