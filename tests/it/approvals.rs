@@ -14,7 +14,7 @@ use espada_aws::{
 };
 use serde_json::{Value, json};
 
-use crate::harness::{call, cli, moto, ok, temp_state};
+use crate::harness::{call, cli, confirmed, moto, ok, temp_state};
 
 fn with(args: &Value, key: &str, value: &Value) -> Value {
     let mut a = args.clone();
@@ -260,7 +260,8 @@ async fn a_deny_policy_and_a_closed_window_block_calls() {
     )
     .await
     .unwrap();
-    ok(&d, stop).await;
+    // Stopping is a high-risk change: it runs once the person confirms it.
+    confirmed(&d, stop).await;
     assert_eq!(m.state_of(&id).await, "stopped");
 }
 
@@ -280,16 +281,17 @@ async fn rate_limits_trip_and_reset() {
         .store
         .set_config("rate_limits", &limits)
         .unwrap();
+    // Tagging is a high-risk change, confirmed first; only the confirmed call takes a slot.
     let tag =
         |n: u32| json!({"action": "add_tags", "resource_ids": [id], "tags": {"n": n.to_string()}});
-    ok(&d, tag(1)).await;
-    ok(&d, tag(2)).await;
+    confirmed(&d, tag(1)).await;
+    confirmed(&d, tag(2)).await;
     let e = call(&d, "aws_ec2", tag(3)).await.unwrap_err();
     assert!(e["message"].as_str().unwrap().contains("resets at"), "{e}");
     let usage = d.guardrails.store.usage(Access::Write).unwrap().unwrap();
     assert_eq!(usage.used, 2);
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    ok(&d, tag(3)).await;
+    confirmed(&d, tag(3)).await;
     let tags = m
         .ec2()
         .describe_tags()
@@ -469,16 +471,26 @@ async fn state_survives_a_restart_and_tampering_is_detected() {
     let (okay, out) = cli(&state, &["audit", "verify"]);
     assert!(okay && out.contains("intact"), "{out}");
     let db = rusqlite::Connection::open(&state).unwrap();
+    let seq: i64 = db
+        .query_row(
+            "SELECT seq FROM audit WHERE outcome = 'pending_approval' ORDER BY seq LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     db.execute(
-        "UPDATE audit SET record = replace(record, 'pending_approval', 'ok') WHERE seq = 2",
-        [],
+        "UPDATE audit SET record = replace(record, 'pending_approval', 'ok') WHERE seq = ?1",
+        [seq],
     )
     .unwrap();
     let (okay, out) = cli(&state, &["audit", "verify"]);
-    assert!(!okay && out.contains("record 2 was modified"), "{out}");
+    assert!(
+        !okay && out.contains(&format!("record {seq} was modified")),
+        "{out}"
+    );
     db.execute(
-        "UPDATE audit SET record = replace(record, '\"ok\"', '\"pending_approval\"') WHERE seq = 2",
-        [],
+        "UPDATE audit SET record = replace(record, '\"ok\"', '\"pending_approval\"') WHERE seq = ?1",
+        [seq],
     )
     .unwrap();
     let (okay, _) = cli(&state, &["audit", "verify"]);
@@ -513,7 +525,7 @@ async fn two_processes_racing_on_one_approval_execute_it_once() {
     let audit = a
         .guardrails
         .store
-        .query_audit(&Default::default(), 0, 100)
+        .query_audit(&Default::default(), 100)
         .unwrap()
         .0;
     let executed = audit
