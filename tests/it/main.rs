@@ -1,6 +1,7 @@
 //! The one integration-test binary (DESIGN §6): every module shares one moto server.
 
 mod approvals;
+mod audit;
 mod cloudfront;
 mod e2e;
 mod ec2;
@@ -13,6 +14,7 @@ mod model;
 mod network;
 mod network_mocked;
 mod perf;
+mod ratelimit;
 mod s3;
 mod s3_mocked;
 mod scaling;

@@ -27,6 +27,32 @@ impl Action for CreateChangeRequest {
     // A record; people approve the changes it carries.
     const RISK: Risk = Risk::Medium;
 
+    /// Change requests are read by people and kept in the state file: their texts are bounded.
+    fn validate(&self) -> Result<(), ToolError> {
+        let fields = [
+            ("title", Some(&self.title), 200),
+            ("description", Some(&self.description), 10_000),
+            ("rollback_plan", self.rollback_plan.as_ref(), 10_000),
+            ("planned_start", self.planned_start.as_ref(), 64),
+            ("planned_end", self.planned_end.as_ref(), 64),
+        ];
+        for (field, value, max) in fields {
+            if let Some(v) = value
+                && v.chars().count() > max
+            {
+                return Err(ToolError::invalid(format!(
+                    "{field} is {} characters long; keep it to at most {max} and link to longer \
+                     documents",
+                    v.chars().count()
+                )));
+            }
+        }
+        if self.title.trim().is_empty() {
+            return Err(ToolError::invalid("title must not be empty"));
+        }
+        Ok(())
+    }
+
     fn targets(&self) -> Vec<Target> {
         Vec::new()
     }
