@@ -380,7 +380,7 @@ async fn risky_writes_need_a_confirmation_in_every_environment() {
         let plan = call(&d, tool, args.clone()).await.unwrap();
         assert_eq!(plan["status"], "confirmation_required", "{args}: {plan}");
         assert!(
-            plan["plan"]["risk_flags"].as_array().unwrap().len() >= 1,
+            !plan["plan"]["risk_flags"].as_array().unwrap().is_empty(),
             "{plan}"
         );
     }
