@@ -162,7 +162,7 @@ impl Store {
     pub fn approvals(&self, status: Option<Status>, limit: usize) -> Result<Vec<ApprovalRequest>> {
         // Pending and approved requests past their validity are shown as expired.
         let condition = match status {
-            None => "1",
+            None => "?1 = ?1",
             Some(Status::Pending) => "status = 'pending' AND expires_at > ?1",
             Some(Status::Approved) => "status = 'approved' AND expires_at > ?1",
             Some(Status::Expired) => {
@@ -176,15 +176,10 @@ impl Store {
             "SELECT id FROM approvals WHERE {condition} ORDER BY created_at DESC, id LIMIT ?2"
         );
         self.read(|c| {
-            let ids: Vec<String> = if status.is_none() {
-                c.prepare(&sql.replace("?2", "?1"))?
-                    .query_map([limit as i64], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?
-            } else {
-                c.prepare(&sql)?
-                    .query_map(params![now(), limit as i64], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?
-            };
+            let ids: Vec<String> = c
+                .prepare(&sql)?
+                .query_map(params![now(), limit as i64], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
             let mut out = Vec::new();
             for id in ids {
                 out.extend(load(c, &id)?);

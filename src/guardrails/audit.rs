@@ -51,7 +51,7 @@ pub const MAX_TARGETS: usize = 100;
 /// Unfinished calls older than this count as interrupted where the process cannot be checked.
 const STALE_SECS: i64 = 15 * 60;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
     /// call (one record for the whole call), intent (before AWS is touched), outcome (after),
     /// vote (a person's decision), note (`log_action`)
@@ -87,6 +87,31 @@ pub struct AuditRecord {
 
 fn call_kind() -> String {
     "call".into()
+}
+
+/// An empty `call` record, to fill in.
+impl Default for AuditRecord {
+    fn default() -> Self {
+        Self {
+            kind: call_kind(),
+            correlation_id: String::new(),
+            actor: String::new(),
+            tool: String::new(),
+            action: String::new(),
+            targets: Vec::new(),
+            input: Map::new(),
+            input_sha256: None,
+            input_bytes: None,
+            input_truncated: false,
+            outcome: String::new(),
+            detail: String::new(),
+            duration_ms: 0,
+            environment: None,
+            account: None,
+            region: None,
+            process: None,
+        }
+    }
 }
 
 /// A process, told apart from a later one with the same pid by its start time and the boot.

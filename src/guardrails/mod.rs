@@ -519,9 +519,9 @@ impl Guardrails {
             .await
             .map_err(|e| {
                 ToolError::Refused(format!(
-                    "{} {} was not run: the audit record that must precede it could not be \
-                     written ({e}); nothing was done. Check that the state file (--state) is \
-                     writable and not full or corrupted",
+                    "{} {} was not run: the state file could not admit it and write the audit \
+                     record that must precede it ({e}); nothing was done. Check that the state \
+                     file (--state) is writable and not full or corrupted, then retry",
                     call.tool, call.action
                 ))
             })?;

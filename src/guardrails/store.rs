@@ -244,7 +244,8 @@ impl Store {
     }
 
     /// Runs `f` on the store's own thread and waits for it without holding an async worker.
-    /// Work from one process is done in order, one piece at a time.
+    /// Work from one process is done in order, one piece at a time; `f` uses the synchronous
+    /// methods and must not call `run` itself.
     pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
@@ -285,7 +286,7 @@ impl Store {
 
     /// Runs `f` in an immediate (write-locking) transaction.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>) -> Result<T> {
-        let mut conn = self.inner.conn.lock().expect("state connection lock");
+        let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
@@ -298,7 +299,7 @@ impl Store {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<std::result::Result<T, R>>,
     ) -> Result<std::result::Result<T, R>> {
-        let mut conn = self.inner.conn.lock().expect("state connection lock");
+        let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         if out.is_ok() {
@@ -309,8 +310,17 @@ impl Store {
 
     /// Runs `f` on the connection for reads.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let conn = self.inner.conn.lock().expect("state connection lock");
+        let conn = self.conn();
         Ok(f(&conn)?)
+    }
+
+    /// The connection. A panic while it was held (a failed job on the store's thread) left no
+    /// transaction open, since dropping one rolls it back, so the lock is taken over.
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.inner
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A JSON config value.
@@ -362,8 +372,8 @@ impl Store {
         {
             return Ok(rules.clone());
         }
-        // The version is read again after the rules; if a change slipped in between, the next
-        // call reads them again.
+        // The version is read before the rules: if a change slips in between, the rules kept
+        // are already the newer ones, and the next call sees the counter moved and reads again.
         let rules = Arc::new(Rules::load(self)?);
         *self.inner.rules.lock().expect("rules cache lock") = Some((version, rules.clone()));
         Ok(rules)

@@ -73,6 +73,16 @@ fn slow_answers(upstream: &str, delay: Duration) -> String {
     format!("http://{addr}")
 }
 
+async fn key_count(m: &crate::harness::Moto) -> usize {
+    m.ec2()
+        .describe_key_pairs()
+        .send()
+        .await
+        .unwrap()
+        .key_pairs()
+        .len()
+}
+
 /// `kill -9` in the middle of a burst of creates: every key pair AWS now holds has its call in
 /// `audit list` (finished, or `interrupted` when the server died before hearing back), and the
 /// hash chain still verifies.
@@ -80,7 +90,7 @@ fn slow_answers(upstream: &str, delay: Duration) -> String {
 async fn a_server_killed_mid_burst_leaves_every_started_change_in_the_audit_log() {
     let m = moto().await;
     let state = temp_state();
-    let endpoint = slow_answers(&m.url, Duration::from_millis(1500));
+    let endpoint = slow_answers(&m.url, Duration::from_secs(3));
     let home = std::env::var("HOME").unwrap_or_default();
     let mut server = StdioServer::spawn_exactly(
         env!("CARGO_BIN_EXE_espada-aws"),
@@ -111,7 +121,11 @@ async fn a_server_killed_mid_burst_leaves_every_started_change_in_the_audit_log(
     for n in 0..30 {
         server.send(&create(100 + n, format!("burst-{n}")));
     }
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // Kill as soon as AWS holds some of the burst: their answers are still held back.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while key_count(&m).await < 3 + 5 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     // Requests the proxy had already passed on finish in moto.
@@ -421,6 +435,7 @@ async fn votes_and_unknown_tools_are_audited() {
         .find(|e| e["outcome"] == "unknown_tool")
         .unwrap();
     assert_eq!(probe["tool"], "aws_nope");
+    assert_eq!(probe["kind"], "call");
     let (okay, out) = cli(&state, &["audit", "verify"]);
     assert!(okay, "{out}");
 }

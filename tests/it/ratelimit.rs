@@ -38,8 +38,9 @@ async fn key_pairs(m: &crate::harness::Moto) -> usize {
         .len()
 }
 
-/// 150 writes fired at once, from two server processes sharing one state file, against a
-/// limit of 100 an hour: exactly 100 reach AWS, and 50 are refused before anything is sent.
+/// 150 writes fired at once through two dispatchers with their own connections to one state
+/// file (as two server processes have), against a limit of 100 an hour: exactly 100 reach AWS,
+/// and 50 are refused before anything is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_hundred_and_fifty_concurrent_writes_against_a_limit_of_one_hundred_run_exactly_one_hundred()
  {
