@@ -393,9 +393,12 @@ fn migrate_audit(conn: &Connection) -> rusqlite::Result<()> {
                 "ALTER TABLE audit ADD COLUMN {column} TEXT;
                  UPDATE audit SET {column} = json_extract(record, {path});"
             ))?;
+            if *column == "kind" {
+                // Records from before write-ahead auditing were one record per call.
+                conn.execute_batch("UPDATE audit SET kind = 'call' WHERE kind IS NULL;")?;
+            }
         }
     }
-    conn.execute_batch("UPDATE audit SET kind = 'call' WHERE kind IS NULL;")?;
     conn.execute_batch(AUDIT_INDEXES)
 }
 

@@ -626,3 +626,53 @@ async fn an_admitted_call_has_an_intent_and_an_outcome() {
     assert_eq!(record["environment"], "development");
     assert_eq!(record["region"], REGION);
 }
+
+/// A state file written before the audit log had its query columns opens, gets them filled
+/// from the records, and its chain still verifies.
+#[test]
+fn an_audit_log_from_before_is_migrated() {
+    let path = temp_state();
+    let record = json!({"correlation_id": "call-old", "actor": "agent:old", "tool": "aws_ec2",
+        "action": "stop_instances", "targets": ["i-1"], "input": {}, "outcome": "ok",
+        "detail": "", "duration_ms": 3, "environment": "development", "account": null,
+        "region": "us-east-1"})
+    .to_string();
+    let genesis = "0".repeat(64);
+    let hash: String = Sha256::digest(format!("{genesis}|1|1700000000|{record}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let old = rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch(
+        "CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, record TEXT NOT NULL,
+             prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+         CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL,
+             hash TEXT NOT NULL);",
+    )
+    .unwrap();
+    old.execute(
+        "INSERT INTO audit VALUES (1, 1700000000, ?1, ?2, ?3)",
+        [&record, &genesis, &hash],
+    )
+    .unwrap();
+    old.execute("INSERT INTO audit_head VALUES (1, 1, ?1)", [&hash])
+        .unwrap();
+    drop(old);
+
+    let store = Store::open(&path).unwrap();
+    let (found, _) = store
+        .query_audit(
+            &AuditQuery {
+                action: Some("stop_instances".into()),
+                environment: Some("development".into()),
+                ..AuditQuery::default()
+            },
+            10,
+        )
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].record.kind, "call");
+    assert_eq!(found[0].record.actor, "agent:old");
+    store.append_audit(&AuditRecord::default()).unwrap();
+    assert_eq!(store.verify_audit().unwrap(), Ok(2));
+}
