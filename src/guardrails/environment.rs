@@ -44,9 +44,11 @@ impl Environment {
     pub fn parse(value: &str) -> Option<Self> {
         Some(match value.trim().to_ascii_lowercase().as_str() {
             "production" | "prod" | "prd" | "live" => Environment::Production,
-            "staging" | "stage" | "stg" | "preprod" | "pre-production" => Environment::Staging,
-            "development" | "dev" | "develop" => Environment::Development,
-            "testing" | "test" | "qa" => Environment::Testing,
+            "staging" | "stage" | "stg" | "preprod" | "pre-production" | "uat" => {
+                Environment::Staging
+            }
+            "development" | "dev" | "develop" | "sandbox" => Environment::Development,
+            "testing" | "test" | "qa" | "integration" => Environment::Testing,
             _ => return None,
         })
     }
