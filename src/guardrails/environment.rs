@@ -230,7 +230,8 @@ mod tests {
         assert_eq!(env("team_a dev"), Some(Environment::Development));
         assert_eq!(env("non-prod"), Some(Environment::Production));
         assert_eq!(env("qa-stage"), Some(Environment::Staging));
-        assert_eq!(env("sandbox"), Some(Environment::Production));
+        assert_eq!(env("sandbox"), Some(Environment::Development));
+        assert_eq!(env("blue"), Some(Environment::Production));
         assert_eq!(env("  "), None);
     }
 

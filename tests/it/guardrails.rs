@@ -455,7 +455,8 @@ async fn environment_tag_values_are_matched_as_documented() {
         ("ENV", " dev ", "development"),
         ("stage", "pre-production", "staging"),
         ("Environment", "QA", "testing"),
-        ("env", "sandbox", "production"),
+        ("env", "sandbox", "development"),
+        ("env", "blue", "production"),
     ] {
         let id = launch(key, value).await;
         let ev = call(
