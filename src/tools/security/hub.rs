@@ -309,8 +309,15 @@ impl Action for EnableSecurityHub {
         vec![Target::created(Kind::SecurityHub, "hub")]
     }
 
+    /// Reads the hub first: when it is on already, nothing is sent.
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let client: Client = cx.client().await;
+        if client.describe_hub().send().await.is_ok() {
+            return Ok(Output::new(
+                "Security Hub was already on in this region; nothing changed.",
+                json!({"enabled": true, "changed": false}),
+            ));
+        }
         let defaults = self.default_standards.unwrap_or(true);
         let tags = self
             .tags

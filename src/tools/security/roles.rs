@@ -684,15 +684,8 @@ pub fn template_documents(
     names: &[String],
     params: &BTreeMap<String, String>,
 ) -> Result<Vec<(&'static str, Value)>, ToolError> {
-    let mut docs = Vec::new();
     for name in names {
-        let t = templates::find(name).map_err(ToolError::invalid)?;
-        if t.kind == templates::TemplateKind::Trust {
-            return Err(ToolError::invalid(format!(
-                "{name} is a trust template; give its account as trust instead"
-            )));
-        }
-        docs.push((t.name, t.build(params).map_err(ToolError::invalid)?));
+        templates::find(name).map_err(ToolError::invalid)?;
     }
     let unknown: Vec<&String> = params
         .keys()
@@ -715,6 +708,16 @@ pub fn template_documents(
                 .join(", "),
             names.join(", ")
         )));
+    }
+    let mut docs = Vec::new();
+    for name in names {
+        let t = templates::find(name).map_err(ToolError::invalid)?;
+        if t.kind == templates::TemplateKind::Trust {
+            return Err(ToolError::invalid(format!(
+                "{name} is a trust template; give its account as trust instead"
+            )));
+        }
+        docs.push((t.name, t.build(params).map_err(ToolError::invalid)?));
     }
     Ok(docs)
 }
@@ -1012,7 +1015,7 @@ mod tests {
         let e = missing.validate().unwrap_err().to_string();
         assert!(e.contains("bucket"), "{e}");
         let typo: CreateRole = serde_json::from_value(json!({"role_name": "app",
-            "trust": "lambda", "templates": ["lambda-s3-read"], "params": {"bucket": "b1",
+            "trust": "lambda", "templates": ["lambda-s3-read"], "params": {"bucket": "b12",
             "tabel": "t"}}))
         .unwrap();
         assert!(typo.validate().unwrap_err().to_string().contains("tabel"));

@@ -647,6 +647,6 @@ mod tests {
                 .unwrap_err()
                 .contains("12-digit")
         );
-        assert!(find("admin").unwrap_err().contains("lambda-basic"));
+        assert!(find("admin").err().unwrap().contains("lambda-basic"));
     }
 }
