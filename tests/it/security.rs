@@ -115,12 +115,7 @@ async fn a_lambda_role_for_s3_and_dynamodb_end_to_end() {
             .contains("put inline policy lambda-dynamodb"),
         "{created}"
     );
-    let role = iam
-        .get_role()
-        .role_name("orders-fn")
-        .send()
-        .await
-        .unwrap();
+    let role = iam.get_role().role_name("orders-fn").send().await.unwrap();
     let r = role.role().unwrap();
     let trust = decode(r.assume_role_policy_document().unwrap());
     assert_eq!(
@@ -142,7 +137,9 @@ async fn a_lambda_role_for_s3_and_dynamodb_end_to_end() {
         names,
         BTreeSet::from(["lambda-s3-read".to_string(), "lambda-dynamodb".to_string()])
     );
-    let s3 = inline_doc(&m, "orders-fn", "lambda-s3-read").await.to_string();
+    let s3 = inline_doc(&m, "orders-fn", "lambda-s3-read")
+        .await
+        .to_string();
     assert!(s3.contains("arn:aws:s3:::orders-data/*"), "{s3}");
     assert!(
         s3.contains(&format!(
@@ -150,11 +147,11 @@ async fn a_lambda_role_for_s3_and_dynamodb_end_to_end() {
         )),
         "account and region come from the caller: {s3}"
     );
-    let ddb = inline_doc(&m, "orders-fn", "lambda-dynamodb").await.to_string();
+    let ddb = inline_doc(&m, "orders-fn", "lambda-dynamodb")
+        .await
+        .to_string();
     assert!(
-        ddb.contains(&format!(
-            "arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"
-        )),
+        ddb.contains(&format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders")),
         "{ddb}"
     );
     assert!(!ddb.contains("\"Resource\":\"*\""), "{ddb}");
@@ -215,13 +212,13 @@ async fn a_lambda_role_for_s3_and_dynamodb_end_to_end() {
         .send()
         .await
         .unwrap();
-    let deleted = confirmed(&d, json!({"action": "delete_role", "role_name": "orders-fn"})).await;
+    let deleted = confirmed(
+        &d,
+        json!({"action": "delete_role", "role_name": "orders-fn"}),
+    )
+    .await;
     assert!(
-        iam.get_role()
-            .role_name("orders-fn")
-            .send()
-            .await
-            .is_err(),
+        iam.get_role().role_name("orders-fn").send().await.is_err(),
         "the role is gone"
     );
     let profile = iam
@@ -273,14 +270,23 @@ async fn roles_refuse_bad_trusts_missing_parameters_and_undeclared_wide_policies
         .await
         .unwrap();
     let arn = admin.policy().unwrap().arn().unwrap().to_string();
-    ok(&d, json!({"action": "create_role", "role_name": "ops", "trust": "ec2"})).await;
+    ok(
+        &d,
+        json!({"action": "create_role", "role_name": "ops", "trust": "ec2"}),
+    )
+    .await;
     let e = err(
         &d,
         json!({"action": "attach_role_policy", "role_name": "ops", "policy_arn": arn}),
     )
     .await;
     assert_eq!(e["error"], "precondition_failed", "{e}");
-    assert!(e["message"].as_str().unwrap().contains("AdministratorAccess-like"));
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("AdministratorAccess-like")
+    );
     let attached = iam
         .list_attached_role_policies()
         .role_name("ops")
@@ -294,7 +300,10 @@ async fn roles_refuse_bad_trusts_missing_parameters_and_undeclared_wide_policies
                "wide": true}),
     )
     .await;
-    assert!(done["warnings"][0].as_str().unwrap().contains("wide"), "{done}");
+    assert!(
+        done["warnings"][0].as_str().unwrap().contains("wide"),
+        "{done}"
+    );
     assert!(done["summary"].as_str().unwrap().contains("wide grant"));
 
     // An inline policy from a template and one from JSON.
@@ -312,7 +321,10 @@ async fn roles_refuse_bad_trusts_missing_parameters_and_undeclared_wide_policies
                "document": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\"}]}"}),
     )
     .await;
-    assert!(e["message"].as_str().unwrap().contains("needs Resource"), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("needs Resource"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -338,7 +350,11 @@ async fn users_keys_and_their_removal() {
         2,
         "console access and the key are flagged: {created}"
     );
-    iam.get_login_profile().user_name("ci").send().await.unwrap();
+    iam.get_login_profile()
+        .user_name("ci")
+        .send()
+        .await
+        .unwrap();
     let keys = iam.list_access_keys().user_name("ci").send().await.unwrap();
     assert_eq!(keys.access_key_metadata().len(), 1);
 
@@ -349,9 +365,20 @@ async fn users_keys_and_their_removal() {
     assert_eq!(ci["access_keys"][0]["age_days"], 0);
     assert!(listed["summary"].as_str().unwrap().contains("without MFA"));
 
-    let second = ok(&d, json!({"action": "create_access_key", "user_name": "ci"})).await;
-    let second_id = second["data"]["access_key_id"].as_str().unwrap().to_string();
-    let e = err(&d, json!({"action": "create_access_key", "user_name": "ci"})).await;
+    let second = ok(
+        &d,
+        json!({"action": "create_access_key", "user_name": "ci"}),
+    )
+    .await;
+    let second_id = second["data"]["access_key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let e = err(
+        &d,
+        json!({"action": "create_access_key", "user_name": "ci"}),
+    )
+    .await;
     assert_eq!(e["error"], "precondition_failed", "{e}");
 
     confirmed(
@@ -424,8 +451,13 @@ async fn policies_are_checked_before_the_call_and_deleted_with_their_versions() 
                "document": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\",\"Principal\":\"*\"}]}"}),
     )
     .await;
-    assert!(e["message"].as_str().unwrap().contains("Principal belongs"), "{e}");
-    let none = iam.list_policies().scope(aws_sdk_iam::types::PolicyScopeType::Local);
+    assert!(
+        e["message"].as_str().unwrap().contains("Principal belongs"),
+        "{e}"
+    );
+    let none = iam
+        .list_policies()
+        .scope(aws_sdk_iam::types::PolicyScopeType::Local);
     assert!(none.send().await.unwrap().policies().is_empty());
 
     let created = ok(
@@ -445,7 +477,10 @@ async fn policies_are_checked_before_the_call_and_deleted_with_their_versions() 
     let doc = decode(v.policy_version().unwrap().document().unwrap()).to_string();
     assert!(doc.contains("arn:aws:s3:::reports/*"), "{doc}");
     let got = ok(&d, json!({"action": "get_policy", "policy_arn": arn})).await;
-    assert_eq!(got["data"]["document"]["Statement"][1]["Action"], "s3:GetObject");
+    assert_eq!(
+        got["data"]["document"]["Statement"][1]["Action"],
+        "s3:GetObject"
+    );
     let listed = ok(&d, json!({"action": "list_policies"})).await;
     assert_eq!(listed["data"]["policies"].as_array().unwrap().len(), 1);
 
@@ -459,11 +494,18 @@ async fn policies_are_checked_before_the_call_and_deleted_with_their_versions() 
         .send()
         .await
         .unwrap();
-    ok(&d, json!({"action": "create_role", "role_name": "reader", "trust": "ec2",
-                  "policy_arns": [arn]}))
+    ok(
+        &d,
+        json!({"action": "create_role", "role_name": "reader", "trust": "ec2",
+                  "policy_arns": [arn]}),
+    )
     .await;
-    let e = crate::harness::try_confirmed_in(&d, SEC, json!({"action": "delete_policy",
-        "policy_arn": arn}))
+    let e = crate::harness::try_confirmed_in(
+        &d,
+        SEC,
+        json!({"action": "delete_policy",
+        "policy_arn": arn}),
+    )
     .await
     .unwrap_err();
     assert_eq!(e["error"], "precondition_failed", "{e}");
@@ -530,9 +572,15 @@ async fn all_20_templates_are_valid_policies() {
                 .iter()
                 .any(|p| p != "account" && p != "region");
             if needs_own {
-                let e = err(&d, json!({"action": "get_policy_template", "template": name}))
-                    .await;
-                assert!(e["message"].as_str().unwrap().contains("never falls back"), "{e}");
+                let e = err(
+                    &d,
+                    json!({"action": "get_policy_template", "template": name}),
+                )
+                .await;
+                assert!(
+                    e["message"].as_str().unwrap().contains("never falls back"),
+                    "{e}"
+                );
             }
         }
     }
@@ -573,7 +621,13 @@ async fn kms_keys_are_created_rotated_and_scheduled_for_deletion() {
     let plain = ok(&d, json!({"action": "create_kms_key", "rotation": false})).await;
     let plain = plain["data"]["key_id"].as_str().unwrap().to_string();
     let listed = ok(&d, json!({"action": "list_kms_keys"})).await;
-    assert!(listed["summary"].as_str().unwrap().contains("1 customer-managed"), "{listed}");
+    assert!(
+        listed["summary"]
+            .as_str()
+            .unwrap()
+            .contains("1 customer-managed"),
+        "{listed}"
+    );
     let app = listed["data"]["keys"]
         .as_array()
         .unwrap()
@@ -582,7 +636,11 @@ async fn kms_keys_are_created_rotated_and_scheduled_for_deletion() {
         .unwrap()
         .clone();
     assert_eq!(app["aliases"], json!(["alias/app-data"]));
-    ok(&d, json!({"action": "enable_key_rotation", "key_id": plain, "rotation_days": 180})).await;
+    ok(
+        &d,
+        json!({"action": "enable_key_rotation", "key_id": plain, "rotation_days": 180}),
+    )
+    .await;
     let rot = kms
         .get_key_rotation_status()
         .key_id(&plain)
@@ -633,14 +691,22 @@ async fn secrets_are_generated_rotated_withheld_and_deleted_with_a_window() {
     assert_eq!(value["username"], "app");
     let password = value["password"].as_str().unwrap();
     assert_eq!(password.len(), 32);
-    assert!(!created.to_string().contains(password), "the value never passes through");
+    assert!(
+        !created.to_string().contains(password),
+        "the value never passes through"
+    );
 
     ok(
         &d,
         json!({"action": "rotate_secret", "secret_id": "prod/db", "rotation_days": 30}),
     )
     .await;
-    let desc = sm.describe_secret().secret_id("prod/db").send().await.unwrap();
+    let desc = sm
+        .describe_secret()
+        .secret_id("prod/db")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(desc.rotation_enabled(), Some(true));
     assert_eq!(
         desc.rotation_rules().unwrap().automatically_after_days(),
@@ -651,8 +717,15 @@ async fn secrets_are_generated_rotated_withheld_and_deleted_with_a_window() {
     assert!(!listed.to_string().contains(password));
 
     // Without --allow-sensitive-data the value is refused; with it, it is returned.
-    let refused = ok(&d, json!({"action": "get_secret_value", "secret_id": "prod/db"})).await;
-    assert!(refused["summary"].as_str().unwrap().starts_with("Refused"), "{refused}");
+    let refused = ok(
+        &d,
+        json!({"action": "get_secret_value", "secret_id": "prod/db"}),
+    )
+    .await;
+    assert!(
+        refused["summary"].as_str().unwrap().starts_with("Refused"),
+        "{refused}"
+    );
     assert_eq!(refused["data"]["value"], Value::Null);
     assert!(!refused.to_string().contains(password));
     let open = Dispatcher::new(&Settings {
@@ -660,15 +733,28 @@ async fn secrets_are_generated_rotated_withheld_and_deleted_with_a_window() {
         ..m.settings()
     })
     .unwrap();
-    let got = ok(&open, json!({"action": "get_secret_value", "secret_id": "prod/db"})).await;
+    let got = ok(
+        &open,
+        json!({"action": "get_secret_value", "secret_id": "prod/db"}),
+    )
+    .await;
     let returned: Value =
         serde_json::from_str(got["data"]["secret_string"].as_str().unwrap()).unwrap();
     assert_eq!(returned["password"], password);
     assert!(!got["summary"].as_str().unwrap().contains(password));
 
-    let deleted = confirmed(&d, json!({"action": "delete_secret", "secret_id": "prod/db"})).await;
+    let deleted = confirmed(
+        &d,
+        json!({"action": "delete_secret", "secret_id": "prod/db"}),
+    )
+    .await;
     assert_eq!(deleted["data"]["recovery_days"], 30);
-    let desc = sm.describe_secret().secret_id("prod/db").send().await.unwrap();
+    let desc = sm
+        .describe_secret()
+        .secret_id("prod/db")
+        .send()
+        .await
+        .unwrap();
     assert!(desc.deleted_date().is_some(), "scheduled, not gone");
 }
 
@@ -705,7 +791,10 @@ fn import_finding(m: &Moto, id: &str, severity: &str, product: &str, resource: &
     .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
-    assert!(out.contains("\"FailedCount\": 0") || out.contains("\"FailedCount\":0"), "{out}");
+    assert!(
+        out.contains("\"FailedCount\": 0") || out.contains("\"FailedCount\":0"),
+        "{out}"
+    );
 }
 
 #[tokio::test]
@@ -718,12 +807,22 @@ async fn security_hub_findings_are_imported_listed_and_filtered() {
     let again = ok(&d, json!({"action": "enable_security_hub"})).await;
     assert_eq!(again["data"]["changed"], false);
 
-    import_finding(&m, "f-critical", "CRITICAL", "Security Hub", "arn:aws:s3:::public");
+    import_finding(
+        &m,
+        "f-critical",
+        "CRITICAL",
+        "Security Hub",
+        "arn:aws:s3:::public",
+    );
     import_finding(&m, "f-low", "LOW", "Inspector", "arn:aws:s3:::logs");
     import_finding(&m, "f-high", "HIGH", "Security Hub", "arn:aws:s3:::logs");
 
     let all = ok(&d, json!({"action": "list_security_findings"})).await;
-    assert_eq!(all["data"]["findings"].as_array().unwrap().len(), 3, "{all}");
+    assert_eq!(
+        all["data"]["findings"].as_array().unwrap().len(),
+        3,
+        "{all}"
+    );
     let critical = ok(
         &d,
         json!({"action": "list_security_findings", "severities": ["critical"]}),
@@ -751,7 +850,11 @@ async fn security_hub_findings_are_imported_listed_and_filtered() {
     .await;
     assert_eq!(logs["data"]["findings"].as_array().unwrap().len(), 1);
     assert_eq!(logs["data"]["findings"][0]["id"], "f-high");
-    let paged = ok(&d, json!({"action": "list_security_findings", "max_results": 2})).await;
+    let paged = ok(
+        &d,
+        json!({"action": "list_security_findings", "max_results": 2}),
+    )
+    .await;
     assert_eq!(paged["data"]["findings"].as_array().unwrap().len(), 2);
     let rest = ok(
         &d,
@@ -777,10 +880,17 @@ async fn the_guardduty_detector_is_turned_on_found_and_turned_back_on() {
     let d = m.dispatcher();
     let off = ok(&d, json!({"action": "get_guardduty_status"})).await;
     assert!(off["summary"].as_str().unwrap().contains("off"), "{off}");
-    let on = ok(&d, json!({"action": "enable_guardduty", "tags": {"team": "sec"}})).await;
+    let on = ok(
+        &d,
+        json!({"action": "enable_guardduty", "tags": {"team": "sec"}}),
+    )
+    .await;
     let id = on["data"]["detector_id"].as_str().unwrap().to_string();
     let gd = guardduty(&m);
-    assert_eq!(gd.list_detectors().send().await.unwrap().detector_ids(), [id.clone()]);
+    assert_eq!(
+        gd.list_detectors().send().await.unwrap().detector_ids(),
+        std::slice::from_ref(&id)
+    );
     let det = gd.get_detector().detector_id(&id).send().await.unwrap();
     assert_eq!(det.status().unwrap().as_str(), "ENABLED");
     assert_eq!(det.tags().unwrap()["team"], "sec");
@@ -794,12 +904,23 @@ async fn the_guardduty_detector_is_turned_on_found_and_turned_back_on() {
     let status = ok(&d, json!({"action": "get_guardduty_status"})).await;
     assert_eq!(status["data"]["enabled"], false, "{status}");
     // moto has no GuardDuty findings: their counts are reported as unreadable, not as zero.
-    assert!(status["data"]["findings_by_severity"]["error"].is_object(), "{status}");
+    assert!(
+        status["data"]["findings_by_severity"]["error"].is_object(),
+        "{status}"
+    );
     let back = ok(&d, json!({"action": "enable_guardduty"})).await;
     assert_eq!(back["data"]["detector_id"], id.as_str());
     let det = gd.get_detector().detector_id(&id).send().await.unwrap();
     assert_eq!(det.status().unwrap().as_str(), "ENABLED");
-    assert_eq!(gd.list_detectors().send().await.unwrap().detector_ids().len(), 1);
+    assert_eq!(
+        gd.list_detectors()
+            .send()
+            .await
+            .unwrap()
+            .detector_ids()
+            .len(),
+        1
+    );
 }
 
 /// An account with a user without MFA, an old key, a public bucket, an open security group and
@@ -831,8 +952,18 @@ async fn posture_finds_each_seeded_problem_and_nothing_else() {
     // A rotated key and a private bucket count as fine.
     let good = kms(&m).create_key().send().await.unwrap();
     let good = good.key_metadata().unwrap().key_id().to_string();
-    kms(&m).enable_key_rotation().key_id(&good).send().await.unwrap();
-    m.s3().create_bucket().bucket("private-data").send().await.unwrap();
+    kms(&m)
+        .enable_key_rotation()
+        .key_id(&good)
+        .send()
+        .await
+        .unwrap();
+    m.s3()
+        .create_bucket()
+        .bucket("private-data")
+        .send()
+        .await
+        .unwrap();
 
     // The problems.
     iam.create_user().user_name("alice").send().await.unwrap();
@@ -852,7 +983,12 @@ async fn posture_finds_each_seeded_problem_and_nothing_else() {
     let key_id = key.access_key().unwrap().access_key_id().to_string();
     let bad = kms(&m).create_key().send().await.unwrap();
     let bad = bad.key_metadata().unwrap().key_id().to_string();
-    m.s3().create_bucket().bucket("open-data").send().await.unwrap();
+    m.s3()
+        .create_bucket()
+        .bucket("open-data")
+        .send()
+        .await
+        .unwrap();
     m.s3()
         .put_bucket_policy()
         .bucket("open-data")
@@ -862,7 +998,13 @@ async fn posture_finds_each_seeded_problem_and_nothing_else() {
         .send()
         .await
         .unwrap();
-    let vpc = m.ec2().create_vpc().cidr_block("10.9.0.0/16").send().await.unwrap();
+    let vpc = m
+        .ec2()
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .unwrap();
     let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
     let sg = m
         .ec2()
@@ -924,12 +1066,18 @@ async fn posture_finds_each_seeded_problem_and_nothing_else() {
             .unwrap()
             .clone()
     };
-    assert_eq!(by("kms_key_without_rotation")["fix"]["action"], "enable_key_rotation");
+    assert_eq!(
+        by("kms_key_without_rotation")["fix"]["action"],
+        "enable_key_rotation"
+    );
     assert_eq!(
         by("old_or_unused_access_key")["fix"]["arguments"],
         json!({"user_name": "deploy", "access_key_id": key_id})
     );
-    assert_eq!(by("security_group_open_to_world")["fix"]["tool"], "aws_network");
+    assert_eq!(
+        by("security_group_open_to_world")["fix"]["tool"],
+        "aws_network"
+    );
     assert!(
         by("security_group_open_to_world")["evidence"]
             .as_str()
@@ -979,14 +1127,25 @@ async fn read_only_mode_exposes_only_the_reads() {
         .collect();
     assert_eq!(exposed, reads);
     assert!(exposed.contains(&"get_security_posture") && !exposed.contains(&"create_role"));
-    let e = err(&d, json!({"action": "create_role", "role_name": "r", "trust": "lambda"})).await;
+    let e = err(
+        &d,
+        json!({"action": "create_role", "role_name": "r", "trust": "lambda"}),
+    )
+    .await;
     assert_eq!(e["error"], "refused");
     assert!(iam(&m).get_role().role_name("r").send().await.is_err());
     // The reads work, on clients that refuse any change.
     let posture = ok(&d, json!({"action": "get_security_posture"})).await;
-    assert!(posture["data"]["unreadable"].as_array().unwrap().is_empty(), "{posture:#}");
+    assert!(
+        posture["data"]["unreadable"].as_array().unwrap().is_empty(),
+        "{posture:#}"
+    );
     ok(&d, json!({"action": "list_policy_templates"})).await;
-    ok(&d, json!({"action": "get_policy_template", "template": "lambda-basic"})).await;
+    ok(
+        &d,
+        json!({"action": "get_policy_template", "template": "lambda-basic"}),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -1012,7 +1171,10 @@ async fn deleting_a_production_role_needs_a_change_request_and_approval() {
         .unwrap();
     let args = json!({"action": "delete_role", "role_name": "payments"});
     let e = call(&d, SEC, args.clone()).await.unwrap_err();
-    assert!(e["message"].as_str().unwrap().contains("change request"), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("change request"),
+        "{e}"
+    );
     let cr = ok_in(
         &d,
         "aws_guardrails",
@@ -1033,7 +1195,12 @@ async fn deleting_a_production_role_needs_a_change_request_and_approval() {
             .contains("tags of payments"),
         "{pending}"
     );
-    iam(&m).get_role().role_name("payments").send().await.unwrap();
+    iam(&m)
+        .get_role()
+        .role_name("payments")
+        .send()
+        .await
+        .unwrap();
 
     // An untagged role counts as the account's environment: with no rule for the account,
     // destructive calls take the default (production).
@@ -1046,9 +1213,13 @@ async fn deleting_a_production_role_needs_a_change_request_and_approval() {
         .send()
         .await
         .unwrap();
-    let e = call(&d, SEC, json!({"action": "delete_role", "role_name": "scratch"}))
-        .await
-        .unwrap_err();
+    let e = call(
+        &d,
+        SEC,
+        json!({"action": "delete_role", "role_name": "scratch"}),
+    )
+    .await
+    .unwrap_err();
     assert!(e["message"].as_str().unwrap().contains("production"), "{e}");
 }
 
@@ -1084,8 +1255,11 @@ async fn a_wide_grant_is_flagged_high_and_held() {
     // AdministratorAccess is flagged high: in production it waits for people.
     let args = json!({"action": "attach_role_policy", "role_name": "prod-app",
                       "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"});
-    let dry = ok(&d, json!({"action": "attach_role_policy", "role_name": "prod-app",
-        "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess", "dry_run": true}))
+    let dry = ok(
+        &d,
+        json!({"action": "attach_role_policy", "role_name": "prod-app",
+        "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess", "dry_run": true}),
+    )
     .await;
     assert_eq!(dry["data"]["plan"]["risk"], "high", "{dry}");
     assert!(
@@ -1112,7 +1286,11 @@ async fn a_wide_grant_is_flagged_high_and_held() {
         .send()
         .await
         .unwrap();
-    assert_eq!(attached.attached_policies().len(), 1, "only the narrow policy");
+    assert_eq!(
+        attached.attached_policies().len(),
+        1,
+        "only the narrow policy"
+    );
 
     // A trust any AWS principal can use is flagged the same way.
     let anyone = json!({"action": "create_role", "role_name": "open", "dry_run": true,
@@ -1165,7 +1343,10 @@ async fn secrets_never_reach_logs_state_or_audit() {
         let line = s.request(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
             "params": {"name": SEC, "arguments": args}}));
         let outer: Value = serde_json::from_str(&line).unwrap();
-        let text = outer["result"]["content"][0]["text"].as_str().unwrap().to_string();
+        let text = outer["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
         serde_json::from_str(&text).unwrap()
     };
     let marker = "S3CRET-VALUE-MARKER-7c1f";
@@ -1175,15 +1356,24 @@ async fn secrets_never_reach_logs_state_or_audit() {
         .as_str()
         .unwrap_or_else(|| panic!("{user}"))
         .to_string();
-    let password = user["data"]["console_password"].as_str().unwrap().to_string();
+    let password = user["data"]["console_password"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let second = call(json!({"action": "create_access_key", "user_name": "svc"}));
-    let second_secret = second["data"]["secret_access_key"].as_str().unwrap().to_string();
+    let second_secret = second["data"]["secret_access_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
     call(json!({"action": "create_secret", "name": "given", "secret_string": marker}));
     call(json!({"action": "create_secret", "name": "generated"}));
     let got = call(json!({"action": "get_secret_value", "secret_id": "given"}));
     assert_eq!(got["data"]["secret_string"], marker, "{got}");
     let generated = call(json!({"action": "get_secret_value", "secret_id": "generated"}));
-    let generated = generated["data"]["secret_string"].as_str().unwrap().to_string();
+    let generated = generated["data"]["secret_string"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let stderr = s.stderr();
     drop(s);
     assert!(stderr.contains("tool call"), "{stderr}");

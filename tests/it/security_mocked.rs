@@ -109,7 +109,10 @@ async fn policy_simulation_with_smithy_mocks() {
     .await
     .unwrap();
     assert_eq!(out.data["results"][0]["decision"], "allowed");
-    assert_eq!(out.data["results"][0]["matched_statements"], json!(["ReadOnlyS3"]));
+    assert_eq!(
+        out.data["results"][0]["matched_statements"],
+        json!(["ReadOnlyS3"])
+    );
     assert_eq!(out.data["results"][1]["decision"], "implicitDeny");
     assert!(out.summary.starts_with("1 of 2"), "{}", out.summary);
     let out = run_with::<SimulatePolicy, _>(
@@ -121,7 +124,10 @@ async fn policy_simulation_with_smithy_mocks() {
     )
     .await
     .unwrap();
-    assert_eq!(out.data["results"][0]["missing_context"], json!(["aws:SourceIp"]));
+    assert_eq!(
+        out.data["results"][0]["missing_context"],
+        json!(["aws:SourceIp"])
+    );
     assert_eq!((principal.num_calls(), custom.num_calls()), (1, 1));
 }
 
@@ -133,7 +139,9 @@ async fn access_analyzer_with_smithy_mocks() {
             create_analyzer::CreateAnalyzerOutput, list_analyzers::ListAnalyzersOutput,
             list_findings::ListFindingsOutput,
         },
-        types::{AnalyzerStatus, AnalyzerSummary, FindingStatus, FindingSummary, ResourceType, Type},
+        types::{
+            AnalyzerStatus, AnalyzerSummary, FindingStatus, FindingSummary, ResourceType, Type,
+        },
     };
     let t = DateTime::from_secs(1_700_000_000);
     let analyzers = mock!(Client::list_analyzers).then_output(move || {
@@ -209,11 +217,15 @@ async fn access_analyzer_with_smithy_mocks() {
                 .build()
         });
     let c = mocked!(aws_sdk_accessanalyzer, analyzers, findings, create);
-    let out = run_with::<ListAccessAnalyzerFindings, _>(c.clone(), json!({}), Some(Guard::ReadOnly))
-        .await
-        .unwrap();
+    let out =
+        run_with::<ListAccessAnalyzerFindings, _>(c.clone(), json!({}), Some(Guard::ReadOnly))
+            .await
+            .unwrap();
     assert_eq!(out.data["findings"].as_array().unwrap().len(), 2);
-    assert_eq!(out.data["findings"][0]["principal"], json!({"AWS": "111122223333"}));
+    assert_eq!(
+        out.data["findings"][0]["principal"],
+        json!({"AWS": "111122223333"})
+    );
     assert_eq!(out.data["findings"][1]["is_public"], true);
     assert!(out.summary.contains("2 active finding(s)") && out.summary.contains("1 public"));
     let made = run_with::<CreateAccessAnalyzer, _>(
@@ -225,7 +237,11 @@ async fn access_analyzer_with_smithy_mocks() {
     .unwrap();
     assert_eq!(made.data["type"], "ORGANIZATION");
     assert_eq!(
-        (analyzers.num_calls(), findings.num_calls(), create.num_calls()),
+        (
+            analyzers.num_calls(),
+            findings.num_calls(),
+            create.num_calls()
+        ),
         (1, 1, 1)
     );
 }
@@ -246,8 +262,11 @@ async fn guardduty_findings_with_smithy_mocks() {
     };
     const DETECTOR: &str = "12abc34d567e8fa901bc2d34e56789f0";
     const FINDING: &str = "a4b8a51f6f8ed5d3f6b1a0bd7ab6d1d0";
-    let detectors = mock!(Client::list_detectors)
-        .then_output(|| ListDetectorsOutput::builder().detector_ids(DETECTOR).build());
+    let detectors = mock!(Client::list_detectors).then_output(|| {
+        ListDetectorsOutput::builder()
+            .detector_ids(DETECTOR)
+            .build()
+    });
     let list = mock!(Client::list_findings)
         .match_requests(|r| {
             let c = r.finding_criteria().and_then(|c| c.criterion()).unwrap();
@@ -306,16 +325,30 @@ async fn guardduty_findings_with_smithy_mocks() {
                 .finding_statistics(
                     FindingStatistics::builder()
                         .grouped_by_severity(
-                            SeverityStatistics::builder().severity(8.0).total_findings(3).build(),
+                            SeverityStatistics::builder()
+                                .severity(8.0)
+                                .total_findings(3)
+                                .build(),
                         )
                         .grouped_by_severity(
-                            SeverityStatistics::builder().severity(2.0).total_findings(5).build(),
+                            SeverityStatistics::builder()
+                                .severity(2.0)
+                                .total_findings(5)
+                                .build(),
                         )
                         .build(),
                 )
                 .build()
         });
-    let c = mocked!(aws_sdk_guardduty, detectors, list, get, archive, detector, stats);
+    let c = mocked!(
+        aws_sdk_guardduty,
+        detectors,
+        list,
+        get,
+        archive,
+        detector,
+        stats
+    );
     let out = run_with::<ListGuarddutyFindings, _>(
         c.clone(),
         json!({"min_severity": "high", "types": ["UnauthorizedAccess:EC2/SSHBruteForce"]}),
@@ -341,7 +374,10 @@ async fn guardduty_findings_with_smithy_mocks() {
             .await
             .unwrap();
     assert_eq!(archived.data["archived"], json!([FINDING]));
-    assert_eq!((list.num_calls(), get.num_calls(), archive.num_calls()), (1, 1, 1));
+    assert_eq!(
+        (list.num_calls(), get.num_calls(), archive.num_calls()),
+        (1, 1, 1)
+    );
 }
 
 #[tokio::test]
@@ -439,7 +475,11 @@ async fn security_hub_workflow_and_standards_with_smithy_mocks() {
         .unwrap();
     assert_eq!(listed.data["standards"][0]["status"], "READY");
     assert_eq!(listed.data["standards"][1]["status"], "NOT_ENABLED");
-    assert!(listed.summary.contains("enabled: AWS Foundational"), "{}", listed.summary);
+    assert!(
+        listed.summary.contains("enabled: AWS Foundational"),
+        "{}",
+        listed.summary
+    );
     assert_eq!(update.num_calls(), 1);
 }
 
@@ -451,7 +491,9 @@ async fn secret_rotation_with_a_lambda_with_smithy_mocks() {
         .match_requests(|r| {
             r.secret_id() == Some("prod/db")
                 && r.rotation_lambda_arn() == Some(LAMBDA)
-                && r.rotation_rules().and_then(|x| x.automatically_after_days()) == Some(30)
+                && r.rotation_rules()
+                    .and_then(|x| x.automatically_after_days())
+                    == Some(30)
                 && r.rotate_immediately() == Some(false)
                 && r.client_request_token().is_some_and(|t| t.len() == 32)
         })

@@ -142,7 +142,7 @@ impl Action for CreateAccessAnalyzer {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListAccessAnalyzerFindings {
-    /// Default: the region's first active analyzer
+    /// Default: the first active one
     pub analyzer_arn: Option<String>,
     /// e.g. AWS::S3::Bucket, AWS::IAM::Role, AWS::KMS::Key
     pub resource_type: Option<String>,
@@ -152,7 +152,7 @@ pub struct ListAccessAnalyzerFindings {
 
 impl Action for ListAccessAnalyzerFindings {
     const NAME: &'static str = "list_access_analyzer_findings";
-    const DESCRIPTION: &'static str = "Active external-access findings (who can reach what)";
+    const DESCRIPTION: &'static str = "Who outside can reach what";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -184,10 +184,7 @@ impl Action for ListAccessAnalyzerFindings {
         let mut req = client
             .list_findings()
             .analyzer_arn(&analyzer)
-            .filter(
-                "status",
-                Criterion::builder().eq("ACTIVE").build(),
-            )
+            .filter("status", Criterion::builder().eq("ACTIVE").build())
             .max_results(page.aws_page_size(1, 100))
             .set_next_token(page.aws_token.clone());
         if let Some(t) = &self.resource_type {
@@ -213,7 +210,10 @@ impl Action for ListAccessAnalyzerFindings {
             })
             .collect();
         let (items, next) = page.finish(all, resp.next_token().map(str::to_string));
-        let public = items.iter().filter(|f| f["is_public"] == json!(true)).count();
+        let public = items
+            .iter()
+            .filter(|f| f["is_public"] == json!(true))
+            .count();
         Ok(Output::new(
             format!(
                 "{} active finding(s) of access from outside the zone of trust, {public} public.",

@@ -40,7 +40,10 @@ const WIDE_MANAGED: &[(&str, &str)] = &[
         "PowerUserAccess",
         "every action outside IAM and Organizations on every resource",
     ),
-    ("IAMFullAccess", "iam:* (full control of IAM, a path to administrator)"),
+    (
+        "IAMFullAccess",
+        "iam:* (full control of IAM, a path to administrator)",
+    ),
 ];
 
 /// Parses a policy document given as text and checks it against the grammar.
@@ -320,10 +323,9 @@ fn strings<'a>(v: &'a Value, label: &str, what: &str) -> Result<Vec<&'a str>, St
     let bad = || format!("statement {label}: {what} must be a string or a list of strings");
     match v {
         Value::String(s) => Ok(vec![s.as_str()]),
-        Value::Array(items) if !items.is_empty() => items
-            .iter()
-            .map(|i| i.as_str().ok_or_else(bad))
-            .collect(),
+        Value::Array(items) if !items.is_empty() => {
+            items.iter().map(|i| i.as_str().ok_or_else(bad)).collect()
+        }
         Value::Array(_) => Err(format!("statement {label}: {what} is an empty list")),
         _ => Err(bad()),
     }
@@ -447,9 +449,11 @@ mod tests {
 
     #[test]
     fn the_grammar_is_checked() {
-        let ok = doc(json!({"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject"],
+        let ok = doc(
+            json!({"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject"],
             "Resource": "arn:aws:s3:::b/*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}));
+            "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}),
+        );
         assert_eq!(check(&ok, PolicyKind::Identity), Ok(()));
         let bad = [
             (json!([]), "JSON object"),
@@ -475,13 +479,17 @@ mod tests {
                 "an ARN",
             ),
             (
-                doc(json!({"Effect": "Allow", "Action": "s3:*", "NotAction": "s3:Get*",
-                    "Resource": "*"})),
+                doc(
+                    json!({"Effect": "Allow", "Action": "s3:*", "NotAction": "s3:Get*",
+                    "Resource": "*"}),
+                ),
                 "both Action and NotAction",
             ),
             (
-                doc(json!({"Effect": "Allow", "Principal": "*", "Action": "s3:*",
-                    "Resource": "*"})),
+                doc(
+                    json!({"Effect": "Allow", "Principal": "*", "Action": "s3:*",
+                    "Resource": "*"}),
+                ),
                 "Principal belongs",
             ),
             (

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_guardduty::{
     Client,
-    types::{Condition, DetectorStatus, FindingCriteria, GroupByType, SortCriteria, OrderBy},
+    types::{Condition, DetectorStatus, FindingCriteria, GroupByType, OrderBy, SortCriteria},
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -67,7 +67,7 @@ pub struct EnableGuardduty {
 
 impl Action for EnableGuardduty {
     const NAME: &'static str = "enable_guardduty";
-    const DESCRIPTION: &'static str = "Turn GuardDuty on (create or enable the detector)";
+    const DESCRIPTION: &'static str = "Turn GuardDuty on";
     const ACCESS: Access = Access::Write;
     // It only adds detection (and costs by volume analysed).
     const RISK: Risk = Risk::Medium;
@@ -173,7 +173,11 @@ impl Action for ListGuarddutyFindings {
         let ids = client
             .list_findings()
             .detector_id(&detector_id)
-            .finding_criteria(FindingCriteria::builder().set_criterion(Some(criteria)).build())
+            .finding_criteria(
+                FindingCriteria::builder()
+                    .set_criterion(Some(criteria))
+                    .build(),
+            )
             .sort_criteria(
                 SortCriteria::builder()
                     .attribute_name("severity")
@@ -187,7 +191,9 @@ impl Action for ListGuarddutyFindings {
             .map_err(ToolError::from_sdk)?;
         let (ids, next) = page.finish(
             ids.finding_ids().to_vec(),
-            ids.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+            ids.next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
         );
         let findings = if ids.is_empty() {
             Vec::new()
@@ -255,7 +261,7 @@ pub struct ArchiveGuarddutyFindings {
 
 impl Action for ArchiveGuarddutyFindings {
     const NAME: &'static str = "archive_guardduty_findings";
-    const DESCRIPTION: &'static str = "Archive findings (hidden from the active list)";
+    const DESCRIPTION: &'static str = "Archive findings";
     const ACCESS: Access = Access::Write;
     // Archived threats leave the active view; they can be unarchived.
     const RISK: Risk = Risk::High;
@@ -338,7 +344,11 @@ pub async fn status(client: &Client) -> Result<Value, ToolError> {
         .get_findings_statistics()
         .detector_id(&id)
         .group_by(GroupByType::Severity)
-        .finding_criteria(FindingCriteria::builder().set_criterion(Some(criteria())).build())
+        .finding_criteria(
+            FindingCriteria::builder()
+                .set_criterion(Some(criteria()))
+                .build(),
+        )
         .send()
         .await
     {

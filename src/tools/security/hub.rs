@@ -81,7 +81,7 @@ pub struct ListSecurityFindings {
 
 impl Action for ListSecurityFindings {
     const NAME: &'static str = "list_security_findings";
-    const DESCRIPTION: &'static str = "Active findings by severity, status, resource, product";
+    const DESCRIPTION: &'static str = "Active findings, filtered";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -135,7 +135,10 @@ impl Action for ListSecurityFindings {
                 .entry(f["severity"].as_str().unwrap_or("UNKNOWN").to_string())
                 .or_default() += 1;
         }
-        let counts: Vec<String> = by_severity.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        let counts: Vec<String> = by_severity
+            .iter()
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
         let summary = if items.is_empty() {
             "No matching findings.".to_string()
         } else {
@@ -293,7 +296,7 @@ impl Action for UpdateFindingWorkflow {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnableSecurityHub {
-    /// Enable AWS's default standards (default true)
+    /// Default true
     pub default_standards: Option<bool>,
     pub tags: Option<Tags>,
 }
@@ -319,10 +322,11 @@ impl Action for EnableSecurityHub {
             ));
         }
         let defaults = self.default_standards.unwrap_or(true);
-        let tags = self
-            .tags
-            .as_ref()
-            .map(|t| t.clone().into_iter().collect::<std::collections::HashMap<_, _>>());
+        let tags = self.tags.as_ref().map(|t| {
+            t.clone()
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>()
+        });
         match client
             .enable_security_hub()
             .enable_default_standards(defaults)
@@ -398,7 +402,9 @@ impl Action for ListSecurityStandards {
                 Some((
                     s.standards_arn()?,
                     (
-                        s.standards_status().map(|x| x.as_str()).unwrap_or("UNKNOWN"),
+                        s.standards_status()
+                            .map(|x| x.as_str())
+                            .unwrap_or("UNKNOWN"),
                         s.standards_subscription_arn(),
                     ),
                 ))

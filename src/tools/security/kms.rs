@@ -95,14 +95,14 @@ pub struct CreateKmsKey {
     pub key_usage: Option<String>,
     /// e.g. alias/app-data
     pub alias: Option<String>,
-    /// Yearly automatic rotation (default on for symmetric keys)
+    /// Default on (symmetric keys)
     pub rotation: Option<bool>,
     pub tags: Option<Tags>,
 }
 
 impl Action for CreateKmsKey {
     const NAME: &'static str = "create_kms_key";
-    const DESCRIPTION: &'static str = "Create a key (rotation on by default), optional alias";
+    const DESCRIPTION: &'static str = "Create a key (rotation on by default)";
     const ACCESS: Access = Access::Write;
     // A new key encrypts nothing yet (it costs about $1 a month).
     const RISK: Risk = Risk::Medium;
@@ -219,11 +219,7 @@ impl Action for CreateKmsKey {
                 .send()
                 .await
                 .map_err(|e| {
-                    super::roles::half_done(
-                        &done,
-                        "turn on rotation",
-                        ToolError::from_sdk(e),
-                    )
+                    super::roles::half_done(&done, "turn on rotation", ToolError::from_sdk(e))
                 })?;
             done.push("turned on yearly rotation".into());
         }
@@ -253,7 +249,6 @@ impl CreateKmsKey {
 pub struct EnableKeyRotation {
     /// Key id, ARN or alias/name
     pub key_id: String,
-    /// 90-2560, default 365
     pub rotation_days: Option<i32>,
 }
 
@@ -311,7 +306,7 @@ pub struct ScheduleKeyDeletion {
 
 impl Action for ScheduleKeyDeletion {
     const NAME: &'static str = "schedule_key_deletion";
-    const DESCRIPTION: &'static str = "Delete a key after 7-30 days (data it encrypted is lost)";
+    const DESCRIPTION: &'static str = "Delete a key after 7-30 days";
     const ACCESS: Access = Access::Destructive;
     // Everything encrypted with the key becomes unreadable for good once it is deleted.
     const RISK: Risk = Risk::Critical;
@@ -396,7 +391,9 @@ pub async fn aliases(client: &Client) -> Result<BTreeMap<String, Vec<String>>, T
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for a in list {
         if let (Some(key), Some(name)) = (a.target_key_id(), a.alias_name()) {
-            out.entry(key.to_string()).or_default().push(name.to_string());
+            out.entry(key.to_string())
+                .or_default()
+                .push(name.to_string());
         }
     }
     Ok(out)
@@ -426,7 +423,8 @@ async fn describe_key(client: &Client, id: &str) -> Result<Value, ToolError> {
     };
     let customer = m.key_manager() == Some(&KeyManagerType::Customer);
     let symmetric = m.key_spec().is_none_or(|s| *s == KeySpec::SymmetricDefault)
-        && m.key_usage().is_none_or(|u| *u == KeyUsageType::EncryptDecrypt);
+        && m.key_usage()
+            .is_none_or(|u| *u == KeyUsageType::EncryptDecrypt);
     let rotates = customer && symmetric && m.key_state() != Some(&KeyState::PendingDeletion);
     let rotation = if rotates {
         let r = client

@@ -80,7 +80,9 @@ impl Action for ListPolicies {
                 })
             })
             .collect();
-        let next = resp.is_truncated().then(|| resp.marker().map(str::to_string));
+        let next = resp
+            .is_truncated()
+            .then(|| resp.marker().map(str::to_string));
         let (items, next) = page.finish(all, next.flatten());
         Ok(Output::new(
             format!("{} polic(ies).", items.len()),
@@ -98,7 +100,7 @@ pub struct GetPolicy {
 
 impl Action for GetPolicy {
     const NAME: &'static str = "get_policy";
-    const DESCRIPTION: &'static str = "A managed policy with its default version's document";
+    const DESCRIPTION: &'static str = "A managed policy and its document";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -164,7 +166,7 @@ pub struct CreatePolicy {
 
 impl Action for CreatePolicy {
     const NAME: &'static str = "create_policy";
-    const DESCRIPTION: &'static str = "Create a managed policy (grammar-checked JSON or template)";
+    const DESCRIPTION: &'static str = "Create a managed policy (JSON or template)";
     const ACCESS: Access = Access::Write;
     // A new policy is attached to nothing; wide grants are flagged high all the same.
     const RISK: Risk = Risk::Medium;
@@ -181,7 +183,12 @@ impl Action for CreatePolicy {
 
     fn flags(&self) -> Vec<Flag> {
         self.document(&placeholders(self.params.as_ref()))
-            .map(|d| grammar::wide_grants(&d).into_iter().map(Flag::high).collect())
+            .map(|d| {
+                grammar::wide_grants(&d)
+                    .into_iter()
+                    .map(Flag::high)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -362,7 +369,7 @@ pub struct SimulatePolicy {
     pub actions: Vec<String>,
     /// ARNs (default *)
     pub resources: Option<Vec<String>>,
-    /// User or role ARN whose policies are simulated
+    /// User or role to simulate
     pub principal_arn: Option<String>,
     /// Policy JSON to simulate instead; or template (and params)
     pub document: Option<String>,
@@ -372,7 +379,7 @@ pub struct SimulatePolicy {
 
 impl Action for SimulatePolicy {
     const NAME: &'static str = "simulate_policy";
-    const DESCRIPTION: &'static str = "Would a principal or a policy allow actions on resources";
+    const DESCRIPTION: &'static str = "Would a principal or policy allow the actions";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 

@@ -55,18 +55,21 @@ const SENSITIVE_PORTS: &[(i32, &str)] = &[
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetSecurityPosture {
-    /// Keys older, or unused for longer, than this count (default 90; 0: every key)
+    /// Default 90; 0 counts every key
     pub max_key_age_days: Option<i64>,
 }
 
 impl Action for GetSecurityPosture {
     const NAME: &'static str = "get_security_posture";
-    const DESCRIPTION: &'static str = "Security overview: findings with evidence and fixes";
+    const DESCRIPTION: &'static str = "Findings with evidence and fixes";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
     fn validate(&self) -> Result<(), ToolError> {
-        if self.max_key_age_days.is_some_and(|d| !(0..=3650).contains(&d)) {
+        if self
+            .max_key_age_days
+            .is_some_and(|d| !(0..=3650).contains(&d))
+        {
             return Err(ToolError::invalid("max_key_age_days must be 0 to 3650"));
         }
         Ok(())
@@ -112,7 +115,9 @@ impl Action for GetSecurityPosture {
         findings.sort_by_key(|f| std::cmp::Reverse(rank(f["severity"].as_str().unwrap_or(""))));
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for f in &findings {
-            *counts.entry(f["severity"].as_str().unwrap_or("low")).or_default() += 1;
+            *counts
+                .entry(f["severity"].as_str().unwrap_or("low"))
+                .or_default() += 1;
         }
         let mut summary = if findings.is_empty() {
             "No posture findings in what could be read.".to_string()
@@ -200,7 +205,9 @@ async fn root(cx: &Cx<'_>) -> Result<Part, ToolError> {
             "critical",
             "root user",
             "GetAccountSummary: AccountAccessKeysPresent is 1".into(),
-            manual("sign in as the root user and delete its access keys (IAM > Security credentials)"),
+            manual(
+                "sign in as the root user and delete its access keys (IAM > Security credentials)",
+            ),
         ));
     }
     Ok(Part {
@@ -211,7 +218,11 @@ async fn root(cx: &Cx<'_>) -> Result<Part, ToolError> {
 
 async fn users_part(cx: &Cx<'_>, max_age: i64) -> Result<Part, ToolError> {
     let client: aws_sdk_iam::Client = cx.client().await;
-    let (list, capped) = first(client.list_users().into_paginator().items().send(), SCAN_CAP).await?;
+    let (list, capped) = first(
+        client.list_users().into_paginator().items().send(),
+        SCAN_CAP,
+    )
+    .await?;
     let names: Vec<String> = list.iter().map(|u| u.user_name().to_string()).collect();
     let details = users::user_details(&client, &names).await;
     let mut findings = Vec::new();
@@ -386,7 +397,10 @@ async fn security_hub(cx: &Cx<'_>) -> Result<Part, ToolError> {
                 .unwrap_or("UNKNOWN");
             *counts.entry(label.to_string()).or_default() += 1;
         }
-        token = resp.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        token = resp
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         if token.is_none() {
             break;
         }
@@ -424,7 +438,8 @@ async fn guardduty_part(cx: &Cx<'_>) -> Result<Part, ToolError> {
 
 async fn kms_keys(cx: &Cx<'_>) -> Result<Part, ToolError> {
     let client: aws_sdk_kms::Client = cx.client().await;
-    let (list, capped) = first(client.list_keys().into_paginator().items().send(), SCAN_CAP).await?;
+    let (list, capped) =
+        first(client.list_keys().into_paginator().items().send(), SCAN_CAP).await?;
     let ids: Vec<String> = list
         .iter()
         .filter_map(|k| k.key_id().map(str::to_string))
@@ -508,7 +523,11 @@ async fn public_buckets(cx: &Cx<'_>) -> Result<Part, ToolError> {
 async fn open_groups(cx: &Cx<'_>) -> Result<Part, ToolError> {
     let client: aws_sdk_ec2::Client = cx.client().await;
     let (groups, capped) = first(
-        client.describe_security_groups().into_paginator().items().send(),
+        client
+            .describe_security_groups()
+            .into_paginator()
+            .items()
+            .send(),
         SCAN_CAP,
     )
     .await?;

@@ -63,9 +63,11 @@ impl Action for ListRoles {
                 )
             })
             .collect();
-        let next = resp.is_truncated().then(|| resp.marker().map(str::to_string));
+        let next = resp
+            .is_truncated()
+            .then(|| resp.marker().map(str::to_string));
         let (roles, next) = page.finish(roles, next.flatten());
-        let lookups: Vec<Task<Result<(Vec<String>, Vec<String>), ToolError>>> = roles
+        let lookups: Vec<Task<Result<PolicyNames, ToolError>>> = roles
             .iter()
             .map(|(name, ..)| {
                 let (client, name) = (client.clone(), name.clone());
@@ -176,25 +178,23 @@ impl Action for GetRole {
 #[serde(deny_unknown_fields)]
 pub struct CreateRole {
     pub role_name: String,
-    /// A service that assumes it (lambda, ec2, ecs-tasks…), a 12-digit account id, or trust
-    /// policy JSON
+    /// Service (lambda, ec2…), 12-digit account id, or trust policy JSON
     pub trust: String,
     /// Policy templates, each put as an inline policy
     pub templates: Option<Vec<String>>,
-    /// Template parameters, e.g. {"bucket":"b","table":"t"}; account and region default to the
-    /// caller's
+    /// Template parameters, e.g. {"bucket":"b"}
     pub params: Option<BTreeMap<String, String>>,
     /// Managed policies to attach
     pub policy_arns: Option<Vec<String>>,
     pub description: Option<String>,
-    /// Set to attach a managed policy that grants *, iam:* or PassRole on *
+    /// Allow a policy granting *, iam:* or PassRole on *
     pub wide: Option<bool>,
     pub tags: Option<Tags>,
 }
 
 impl Action for CreateRole {
     const NAME: &'static str = "create_role";
-    const DESCRIPTION: &'static str = "Create a role from a trust and templates or policy ARNs";
+    const DESCRIPTION: &'static str = "Create a role with templates or policy ARNs";
     const ACCESS: Access = Access::Write;
     // A new role changes nothing existing; risky trusts and wide grants are flagged.
     const RISK: Risk = Risk::Medium;
@@ -331,8 +331,7 @@ pub struct DeleteRole {
 
 impl Action for DeleteRole {
     const NAME: &'static str = "delete_role";
-    const DESCRIPTION: &'static str =
-        "Delete a role (detaches policies, leaves instance profiles first)";
+    const DESCRIPTION: &'static str = "Delete a role (detaches its policies first)";
     const ACCESS: Access = Access::Destructive;
     // Everything that runs as the role loses its access at once; the role cannot be restored.
     const RISK: Risk = Risk::Critical;
@@ -410,7 +409,11 @@ impl Action for DeleteRole {
                 .send()
                 .await
                 .map_err(|e| {
-                    half_done(&done, &format!("delete inline policy {policy}"), iam_error(e))
+                    half_done(
+                        &done,
+                        &format!("delete inline policy {policy}"),
+                        iam_error(e),
+                    )
                 })?;
             done.push(format!("deleted inline policy {policy}"));
         }
@@ -459,7 +462,7 @@ impl Action for DeleteRole {
 pub struct AttachRolePolicy {
     pub role_name: String,
     pub policy_arn: String,
-    /// Set to attach a managed policy that grants *, iam:* or PassRole on *
+    /// Allow a policy granting *, iam:* or PassRole on *
     pub wide: Option<bool>,
 }
 
@@ -570,7 +573,7 @@ pub struct PutRoleInlinePolicy {
 
 impl Action for PutRoleInlinePolicy {
     const NAME: &'static str = "put_role_inline_policy";
-    const DESCRIPTION: &'static str = "Add or replace an inline policy (JSON or template)";
+    const DESCRIPTION: &'static str = "Add or replace an inline policy";
     const ACCESS: Access = Access::Write;
     // Adds or replaces one inline policy; wide grants are flagged high.
     const RISK: Risk = Risk::Medium;
@@ -734,7 +737,11 @@ pub fn document_or_template(
             .map_err(|why| ToolError::invalid(format!("document is not a valid policy: {why}"))),
         (None, Some(name)) => {
             let docs = template_documents(&[name.to_string()], params)?;
-            Ok(docs.into_iter().next().map(|(_, d)| d).unwrap_or(Value::Null))
+            Ok(docs
+                .into_iter()
+                .next()
+                .map(|(_, d)| d)
+                .unwrap_or(Value::Null))
         }
         _ => Err(ToolError::invalid(
             "give exactly one of document (policy JSON) or template (see list_policy_templates)",
@@ -748,7 +755,8 @@ pub fn placeholders(params: Option<&BTreeMap<String, String>>) -> BTreeMap<Strin
     let mut p = params.cloned().unwrap_or_default();
     p.entry("account".into())
         .or_insert_with(|| "000000000000".into());
-    p.entry("region".into()).or_insert_with(|| "us-east-1".into());
+    p.entry("region".into())
+        .or_insert_with(|| "us-east-1".into());
     p
 }
 
@@ -885,8 +893,11 @@ async fn attached_and_inline(
     Ok((attached, inline?))
 }
 
+/// Attached and inline policy names.
+type PolicyNames = (Vec<String>, Vec<String>);
+
 /// A role's attached and inline policy names.
-async fn role_policies(client: &Client, role: &str) -> Result<(Vec<String>, Vec<String>), ToolError> {
+async fn role_policies(client: &Client, role: &str) -> Result<PolicyNames, ToolError> {
     let (attached, inline) = attached_and_inline(client, role).await?;
     Ok((
         attached
@@ -1023,6 +1034,10 @@ mod tests {
             "policy_name": "all", "document":
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#}))
         .unwrap();
-        assert!(inline.flags()[0].reason.contains("AdministratorAccess-like"));
+        assert!(
+            inline.flags()[0]
+                .reason
+                .contains("AdministratorAccess-like")
+        );
     }
 }

@@ -53,7 +53,7 @@ pub struct ListSecrets {
 
 impl Action for ListSecrets {
     const NAME: &'static str = "list_secrets";
-    const DESCRIPTION: &'static str = "Secrets with rotation and last use (never values)";
+    const DESCRIPTION: &'static str = "Secrets with rotation (no values)";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -87,10 +87,7 @@ impl Action for ListSecrets {
             .filter(|s| s["rotation_enabled"] == json!(false))
             .count();
         Ok(Output::new(
-            format!(
-                "{} secret(s), {unrotated} without rotation.",
-                items.len()
-            ),
+            format!("{} secret(s), {unrotated} without rotation.", items.len()),
             json!({ "secrets": items }),
         )
         .with_next_token(next))
@@ -108,8 +105,7 @@ pub struct GetSecretValue {
 
 impl Action for GetSecretValue {
     const NAME: &'static str = "get_secret_value";
-    const DESCRIPTION: &'static str =
-        "A secret's value (server needs --allow-sensitive-data; else metadata)";
+    const DESCRIPTION: &'static str = "Value (if the server allows sensitive data)";
     const ACCESS: Access = Access::Read;
     // It puts a credential into the conversation.
     const RISK: Risk = Risk::High;
@@ -192,7 +188,7 @@ pub struct CreateSecret {
     pub description: Option<String>,
     /// Stored as {"username", "password"} with a generated password
     pub username: Option<String>,
-    /// The value; omit to have a 32-character password generated inside AWS
+    /// Omit to generate a password in AWS
     pub secret_string: Option<String>,
     pub kms_key_id: Option<String>,
     pub tags: Option<Tags>,
@@ -208,7 +204,9 @@ impl Action for CreateSecret {
     fn validate(&self) -> Result<(), ToolError> {
         check_secret_id(&self.name)?;
         if self.name.starts_with("arn:") {
-            return Err(ToolError::invalid("name is the new secret's name, not an ARN"));
+            return Err(ToolError::invalid(
+                "name is the new secret's name, not an ARN",
+            ));
         }
         if self.username.is_some() && self.secret_string.is_some() {
             return Err(ToolError::invalid(
@@ -283,7 +281,6 @@ pub struct RotateSecret {
     pub secret_id: String,
     /// Required unless the secret has one
     pub rotation_lambda_arn: Option<String>,
-    /// 1-1000
     pub rotation_days: Option<i64>,
     /// Rotate once now too (default false)
     pub rotate_now: Option<bool>,
@@ -291,7 +288,7 @@ pub struct RotateSecret {
 
 impl Action for RotateSecret {
     const NAME: &'static str = "rotate_secret";
-    const DESCRIPTION: &'static str = "Set rotation (Lambda, schedule), optionally rotate now";
+    const DESCRIPTION: &'static str = "Set rotation Lambda and schedule";
     const ACCESS: Access = Access::Write;
     // Rotation replaces the value that applications and databases use.
     const RISK: Risk = Risk::High;
@@ -372,7 +369,7 @@ pub struct DeleteSecret {
 
 impl Action for DeleteSecret {
     const NAME: &'static str = "delete_secret";
-    const DESCRIPTION: &'static str = "Delete a secret after a 7-30 day recovery window";
+    const DESCRIPTION: &'static str = "Delete after a 7-30 day recovery window";
     const ACCESS: Access = Access::Destructive;
     // Whatever reads the secret fails at once; after the window the value is gone for good.
     const RISK: Risk = Risk::Critical;
@@ -438,10 +435,9 @@ mod tests {
 
     #[test]
     fn inputs_are_checked() {
-        let both: CreateSecret = serde_json::from_value(
-            json!({"name": "db", "username": "app", "secret_string": "x"}),
-        )
-        .unwrap();
+        let both: CreateSecret =
+            serde_json::from_value(json!({"name": "db", "username": "app", "secret_string": "x"}))
+                .unwrap();
         assert!(both.validate().is_err());
         let days: DeleteSecret =
             serde_json::from_value(json!({"secret_id": "db", "days": 3})).unwrap();

@@ -51,7 +51,10 @@ pub const PARAMETERS: &[(&str, &str)] = &[
     ("secret", "Secrets Manager secret name"),
     ("log_group", "CloudWatch Logs log group name"),
     ("role_arn", "IAM role ARN"),
-    ("trusted_account", "12-digit id of the account allowed to assume the role"),
+    (
+        "trusted_account",
+        "12-digit id of the account allowed to assume the role",
+    ),
     ("external_id", "sts:ExternalId the other account must pass"),
 ];
 
@@ -184,8 +187,10 @@ pub static TEMPLATES: &[Template] = &[
         service: Some("lambda"),
         build: |p| {
             let mut s = lambda_logs(p);
-            s.push(json!({"Sid": "PublishTopic", "Effect": "Allow", "Action": "sns:Publish",
-                "Resource": p.arn("sns", p.get("topic"))}));
+            s.push(
+                json!({"Sid": "PublishTopic", "Effect": "Allow", "Action": "sns:Publish",
+                "Resource": p.arn("sns", p.get("topic"))}),
+            );
             doc(s)
         },
     },
@@ -285,8 +290,10 @@ pub static TEMPLATES: &[Template] = &[
         service: None,
         build: |p| {
             let b = p.get("bucket");
-            doc(vec![json!({"Sid": "Bucket", "Effect": "Allow", "Action": "s3:*",
-                "Resource": [p.s3(b), p.s3(&format!("{b}/*"))]})])
+            doc(vec![
+                json!({"Sid": "Bucket", "Effect": "Allow", "Action": "s3:*",
+                "Resource": [p.s3(b), p.s3(&format!("{b}/*"))]}),
+            ])
         },
     },
     Template {
@@ -314,8 +321,10 @@ pub static TEMPLATES: &[Template] = &[
         build: |p| {
             let mut arns = table_arns(p);
             arns.push(p.arn("dynamodb", &format!("table/{}/stream/*", p.get("table"))));
-            doc(vec![json!({"Sid": "Table", "Effect": "Allow", "Action": "dynamodb:*",
-                "Resource": arns})])
+            doc(vec![
+                json!({"Sid": "Table", "Effect": "Allow", "Action": "dynamodb:*",
+                "Resource": arns}),
+            ])
         },
     },
     Template {
@@ -390,8 +399,10 @@ pub static TEMPLATES: &[Template] = &[
         optional: &[],
         service: None,
         build: |p| {
-            doc(vec![json!({"Sid": "AssumeRole", "Effect": "Allow", "Action": "sts:AssumeRole",
-                "Resource": p.get("role_arn")})])
+            doc(vec![
+                json!({"Sid": "AssumeRole", "Effect": "Allow", "Action": "sts:AssumeRole",
+                "Resource": p.get("role_arn")}),
+            ])
         },
     },
     Template {
@@ -483,9 +494,7 @@ pub fn check_param(name: &str, value: &str) -> Result<(), String> {
             value.len() == 12 && value.chars().all(|c| c.is_ascii_digit())
         }
         "region" => {
-            chars("-", 30)
-                && value.contains('-')
-                && value.chars().all(|c| !c.is_ascii_uppercase())
+            chars("-", 30) && value.contains('-') && value.chars().all(|c| !c.is_ascii_uppercase())
         }
         "bucket" => {
             value.len() >= 3
@@ -497,8 +506,12 @@ pub fn check_param(name: &str, value: &str) -> Result<(), String> {
         "secret" => chars("/_+=.@-", 512),
         "log_group" => chars("_-/.#", 512),
         "external_id" => value.len() >= 2 && chars("+=,.@:/-_", 1224),
-        "key_arn" => value.starts_with("arn:") && value.contains(":kms:") && value.contains(":key/"),
-        "role_arn" => value.starts_with("arn:") && value.contains(":iam::") && value.contains(":role/"),
+        "key_arn" => {
+            value.starts_with("arn:") && value.contains(":kms:") && value.contains(":key/")
+        }
+        "role_arn" => {
+            value.starts_with("arn:") && value.contains(":iam::") && value.contains(":role/")
+        }
         _ => true,
     };
     if ok {
@@ -614,8 +627,15 @@ mod tests {
     fn resources_are_scoped_to_the_parameters() {
         let p = params();
         let s3 = find("s3-read-only").unwrap().build(&p).unwrap().to_string();
-        assert!(s3.contains("arn:aws:s3:::my-data/*") && !s3.contains("\"*\""), "{s3}");
-        let ddb = find("lambda-dynamodb").unwrap().build(&p).unwrap().to_string();
+        assert!(
+            s3.contains("arn:aws:s3:::my-data/*") && !s3.contains("\"*\""),
+            "{s3}"
+        );
+        let ddb = find("lambda-dynamodb")
+            .unwrap()
+            .build(&p)
+            .unwrap()
+            .to_string();
         assert!(ddb.contains("arn:aws:dynamodb:eu-west-1:123456789012:table/orders"));
         let trust = find("cross-account-access").unwrap().build(&p).unwrap();
         assert_eq!(
@@ -628,7 +648,11 @@ mod tests {
         );
         let mut cn = p.clone();
         cn.insert("region".into(), "cn-north-1".into());
-        let logs = find("lambda-basic").unwrap().build(&cn).unwrap().to_string();
+        let logs = find("lambda-basic")
+            .unwrap()
+            .build(&cn)
+            .unwrap()
+            .to_string();
         assert!(logs.contains("arn:aws-cn:logs:cn-north-1:"), "{logs}");
     }
 

@@ -32,7 +32,7 @@ pub struct ListUsers {
 
 impl Action for ListUsers {
     const NAME: &'static str = "list_users";
-    const DESCRIPTION: &'static str = "Users with MFA, console access, key ages and last use";
+    const DESCRIPTION: &'static str = "Users with MFA, console access, key ages";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -54,14 +54,11 @@ impl Action for ListUsers {
         let users: Vec<(String, Option<String>)> = resp
             .users()
             .iter()
-            .map(|u| {
-                (
-                    u.user_name().to_string(),
-                    u.password_last_used().map(time),
-                )
-            })
+            .map(|u| (u.user_name().to_string(), u.password_last_used().map(time)))
             .collect();
-        let next = resp.is_truncated().then(|| resp.marker().map(str::to_string));
+        let next = resp
+            .is_truncated()
+            .then(|| resp.marker().map(str::to_string));
         let (users, next) = page.finish(users, next.flatten());
         let names: Vec<String> = users.iter().map(|(n, _)| n.clone()).collect();
         let details = user_details(&client, &names).await;
@@ -194,9 +191,9 @@ impl Action for GetUser {
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub user_name: String,
-    /// Generate a console password (shown once; reset at first sign-in)
+    /// Generate a password (shown once)
     pub console_access: Option<bool>,
-    /// Create an access key (secret shown once)
+    /// With a key (shown once)
     pub access_key: Option<bool>,
     pub policy_arns: Option<Vec<String>>,
     pub tags: Option<Tags>,
@@ -204,7 +201,7 @@ pub struct CreateUser {
 
 impl Action for CreateUser {
     const NAME: &'static str = "create_user";
-    const DESCRIPTION: &'static str = "Create a user, optionally with console access or a key";
+    const DESCRIPTION: &'static str = "Create a user, optionally with a password or key";
     const ACCESS: Access = Access::Write;
     // A user without credentials can do nothing; credentials are flagged high.
     const RISK: Risk = Risk::Medium;
@@ -327,8 +324,7 @@ pub struct DeleteUser {
 
 impl Action for DeleteUser {
     const NAME: &'static str = "delete_user";
-    const DESCRIPTION: &'static str =
-        "Delete a user (keys, password, MFA, groups, policies first)";
+    const DESCRIPTION: &'static str = "Delete a user and its keys, MFA, memberships";
     const ACCESS: Access = Access::Destructive;
     // Its credentials stop working at once and cannot be restored.
     const RISK: Risk = Risk::Critical;
