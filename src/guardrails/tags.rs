@@ -443,6 +443,22 @@ async fn iam(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Res
     let client: aws_sdk_iam::Client = aws.client(region, Some(Guard::ReadOnly)).await;
     let mut out = Results::new();
     for (kind, id) in ids {
+        // AWS managed policies belong to AWS, not to any environment of the account.
+        if *kind == Kind::IamPolicy && id.contains(":aws:policy/") {
+            out.push(((*kind, id.clone()), Ok(vec![])));
+            continue;
+        }
+        // A customer-managed policy named by name lives in the caller's account.
+        let name = &match kind {
+            Kind::IamPolicy if !id.starts_with("arn:") => match policy_arn(aws, region, id).await {
+                Ok(arn) => arn,
+                Err(e) => {
+                    out.push(((*kind, id.clone()), Err(e.to_string())));
+                    continue;
+                }
+            },
+            _ => id.clone(),
+        };
         let tags = match kind {
             Kind::IamRole => client
                 .list_role_tags()
@@ -464,7 +480,7 @@ async fn iam(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Res
                 .map(|t| iam_tags(&t)),
             _ => client
                 .list_policy_tags()
-                .policy_arn(id)
+                .policy_arn(name)
                 .into_paginator()
                 .items()
                 .send()
@@ -480,6 +496,19 @@ async fn iam(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Res
         out.push(((*kind, id.clone()), found));
     }
     out
+}
+
+/// The ARN of a customer-managed policy of the caller's account, from its name.
+async fn policy_arn(aws: &AwsPool, region: Option<&str>, name: &str) -> Result<String, ToolError> {
+    let sts: aws_sdk_sts::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+    let account = crate::aws::account_id(&sts).await?;
+    let region = region.map(str::to_string).or_else(|| aws.default_region());
+    let partition = match region.as_deref() {
+        Some(r) if r.starts_with("cn-") => "aws-cn",
+        Some(r) if r.starts_with("us-gov-") => "aws-us-gov",
+        _ => "aws",
+    };
+    Ok(format!("arn:{partition}:iam::{account}:policy/{name}"))
 }
 
 fn iam_tags(tags: &[aws_sdk_iam::types::Tag]) -> Tags {

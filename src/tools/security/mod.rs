@@ -28,7 +28,7 @@ use aws_smithy_types::{DateTime, date_time::Format};
 
 use crate::{
     error::ToolError,
-    registry::{ActionDef, Kind, Target, Tool},
+    registry::{ActionDef, Cx, Kind, Target, Tool},
 };
 
 pub static TOOL: Tool = Tool {
@@ -119,17 +119,41 @@ pub fn check_name(field: &str, name: &str, max: usize) -> Result<(), ToolError> 
     }
 }
 
-/// A managed policy ARN (`arn:aws:iam::123456789012:policy/name` or an AWS managed one).
-pub fn check_policy_arn(arn: &str) -> Result<(), ToolError> {
-    let ok = arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":policy/");
-    if ok {
+/// A managed policy: its ARN (`arn:aws:iam::123456789012:policy/name`, or an AWS managed one),
+/// or the name of a customer-managed policy of the caller's account.
+pub fn check_policy_arn(policy: &str) -> Result<(), ToolError> {
+    if !policy.starts_with("arn:") {
+        return check_name("policy_arn", policy, 128);
+    }
+    if policy.contains(":iam::") && policy.contains(":policy/") {
         Ok(())
     } else {
         Err(ToolError::invalid(format!(
-            "'{arn}' is not a managed policy ARN, e.g. arn:aws:iam::aws:policy/ReadOnlyAccess \
+            "'{policy}' is not a managed policy ARN, e.g. arn:aws:iam::aws:policy/ReadOnlyAccess \
              (list_policies shows them)"
         )))
     }
+}
+
+/// The ARN of a policy given by ARN or by the name of a customer-managed policy (in the
+/// caller's account, read with STS).
+pub async fn resolve_policy(cx: &Cx<'_>, policy: &str) -> Result<String, ToolError> {
+    if policy.starts_with("arn:") {
+        return Ok(policy.to_string());
+    }
+    let sts: aws_sdk_sts::Client = cx.client().await;
+    let account = crate::aws::account_id(&sts).await?;
+    let partition = templates::partition(&cx.region().unwrap_or_default());
+    Ok(format!("arn:{partition}:iam::{account}:policy/{policy}"))
+}
+
+/// [`resolve_policy`] for each policy.
+pub async fn resolve_policies(cx: &Cx<'_>, policies: &[String]) -> Result<Vec<String>, ToolError> {
+    let mut out = Vec::with_capacity(policies.len());
+    for p in policies {
+        out.push(resolve_policy(cx, p).await?);
+    }
+    Ok(out)
 }
 
 /// An IAM time as RFC 3339.
@@ -299,7 +323,9 @@ mod tests {
         assert!(check_name("role_name", "app-role_1", 64).is_ok());
         assert!(check_name("role_name", "arn:aws:iam::1:role/x", 64).is_err());
         assert!(check_policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess").is_ok());
-        assert!(check_policy_arn("ReadOnlyAccess").is_err());
+        assert!(check_policy_arn("team-read").is_ok());
+        assert!(check_policy_arn("arn:aws:s3:::bucket").is_err());
+        assert!(check_policy_arn("two words").is_err());
         assert_eq!(random_hex(16).len(), 32);
     }
 

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::{
     check_name, check_policy_arn, grammar, iam_error, iam_no_retry, iam_tags, policy_target,
+    resolve_policy,
     roles::{default_document, document_or_template, placeholders, with_context},
     templates::{self, PARAMETERS, TEMPLATES},
     time, unknown_outcome,
@@ -95,6 +96,7 @@ impl Action for ListPolicies {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetPolicy {
+    /// Or a customer-managed policy's name
     pub policy_arn: String,
 }
 
@@ -114,7 +116,8 @@ impl Action for GetPolicy {
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let client: Client = cx.client().await;
-        let arn = self.policy_arn.as_str();
+        let arn = resolve_policy(cx, &self.policy_arn).await?;
+        let arn = arn.as_str();
         let (meta, doc) = tokio::join!(
             client.get_policy().policy_arn(arn).send(),
             default_document(&client, arn),
@@ -247,6 +250,7 @@ impl CreatePolicy {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeletePolicy {
+    /// Or a customer-managed policy's name
     pub policy_arn: String,
 }
 
@@ -277,7 +281,8 @@ impl Action for DeletePolicy {
     /// the result, to recreate it.
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let client: Client = cx.client().await;
-        let arn = self.policy_arn.as_str();
+        let arn = resolve_policy(cx, &self.policy_arn).await?;
+        let arn = arn.as_str();
         let entities = client
             .list_entities_for_policy()
             .policy_arn(arn)

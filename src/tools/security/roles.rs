@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use super::{
     PARALLEL, Task, bounded, check_name, check_policy_arn, decode_document,
     grammar::{self, PolicyKind},
-    iam_error, iam_no_retry, iam_tags, role_target, templates, time, unknown_outcome,
+    iam_error, iam_no_retry, iam_tags, resolve_policies, resolve_policy, role_target, templates,
+    time, unknown_outcome,
 };
 use crate::{
     aws::paging::{AllItems, PageRequest},
@@ -184,7 +185,7 @@ pub struct CreateRole {
     pub templates: Option<Vec<String>>,
     /// Template parameters, e.g. {"bucket":"b"}
     pub params: Option<BTreeMap<String, String>>,
-    /// Managed policies to attach
+    /// Managed policies to attach (ARNs or customer-managed names)
     pub policy_arns: Option<Vec<String>>,
     pub description: Option<String>,
     /// Allow a policy granting *, iam:* or PassRole on *
@@ -252,7 +253,7 @@ impl Action for CreateRole {
         let params = with_context(cx, self.params.clone(), self.templates.as_deref()).await?;
         let trust = trust_document(&self.trust, Some(&params))?;
         let docs = self.template_documents(&params)?;
-        let arns: Vec<String> = self.policy_arns.clone().unwrap_or_default();
+        let arns = resolve_policies(cx, self.policy_arns.as_deref().unwrap_or_default()).await?;
         check_attachable(&client, &arns, self.wide.unwrap_or(false)).await?;
         let name = self.role_name.as_str();
         let created = client
@@ -461,6 +462,7 @@ impl Action for DeleteRole {
 #[serde(deny_unknown_fields)]
 pub struct AttachRolePolicy {
     pub role_name: String,
+    /// Or a customer-managed policy's name
     pub policy_arn: String,
     /// Allow a policy granting *, iam:* or PassRole on *
     pub wide: Option<bool>,
@@ -493,27 +495,27 @@ impl Action for AttachRolePolicy {
     /// says `wide` (which the guardrails judge as high risk).
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let client: Client = cx.client().await;
+        let arn = resolve_policy(cx, &self.policy_arn).await?;
         let wide = check_attachable(
             &client,
-            std::slice::from_ref(&self.policy_arn),
+            std::slice::from_ref(&arn),
             self.wide.unwrap_or(false),
         )
         .await?;
         client
             .attach_role_policy()
             .role_name(&self.role_name)
-            .policy_arn(&self.policy_arn)
+            .policy_arn(&arn)
             .send()
             .await
             .map_err(iam_error)?;
-        let mut summary = format!("Attached {} to {}.", self.policy_arn, self.role_name);
+        let mut summary = format!("Attached {arn} to {}.", self.role_name);
         if !wide.is_empty() {
             summary.push_str(&format!(" It is a wide grant: {}.", wide.join("; ")));
         }
         Ok(Output::new(
             summary,
-            json!({"role_name": self.role_name, "policy_arn": self.policy_arn,
-                   "wide_grants": wide}),
+            json!({"role_name": self.role_name, "policy_arn": arn, "wide_grants": wide}),
         ))
     }
 }
@@ -522,6 +524,7 @@ impl Action for AttachRolePolicy {
 #[serde(deny_unknown_fields)]
 pub struct DetachRolePolicy {
     pub role_name: String,
+    /// Or a customer-managed policy's name
     pub policy_arn: String,
 }
 
@@ -546,16 +549,17 @@ impl Action for DetachRolePolicy {
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let client: Client = cx.client().await;
+        let arn = resolve_policy(cx, &self.policy_arn).await?;
         client
             .detach_role_policy()
             .role_name(&self.role_name)
-            .policy_arn(&self.policy_arn)
+            .policy_arn(&arn)
             .send()
             .await
             .map_err(iam_error)?;
         Ok(Output::new(
-            format!("Detached {} from {}.", self.policy_arn, self.role_name),
-            json!({"role_name": self.role_name, "policy_arn": self.policy_arn}),
+            format!("Detached {arn} from {}.", self.role_name),
+            json!({"role_name": self.role_name, "policy_arn": arn}),
         ))
     }
 }

@@ -255,7 +255,8 @@ impl Action for CreateUser {
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let client: Client = cx.client().await;
         let name = self.user_name.as_str();
-        let arns = self.policy_arns.clone().unwrap_or_default();
+        let arns =
+            super::resolve_policies(cx, self.policy_arns.as_deref().unwrap_or_default()).await?;
         super::roles::check_attachable(&client, &arns, false).await?;
         client
             .create_user()
@@ -811,8 +812,14 @@ fn console_password() -> String {
     String::from_utf8(out).expect("ascii")
 }
 
+/// An access key id as far as it can be told without AWS (AWS checks the rest): no spaces
+/// or wildcards, at most 128 characters.
 fn check_key_id(id: &str) -> Result<(), ToolError> {
-    let ok = (16..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric());
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
