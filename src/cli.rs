@@ -46,6 +46,16 @@ pub struct GlobalArgs {
         value_parser = BoolishValueParser::new()
     )]
     pub read_only: bool,
+    /// Let get_secret_value return secret values (ESPADA_ALLOW_SENSITIVE takes 1/0, true/false,
+    /// yes/no, on/off)
+    #[arg(
+        long,
+        env = "ESPADA_ALLOW_SENSITIVE",
+        global = true,
+        action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new()
+    )]
+    pub allow_sensitive_data: bool,
     /// Comma-separated toolsets or tool names to register, e.g. "ec2" (default: all)
     #[arg(long, env = "ESPADA_TOOLSETS", value_delimiter = ',', global = true)]
     pub toolsets: Option<Vec<String>>,
@@ -145,6 +155,7 @@ impl GlobalArgs {
             region: self.region.clone().filter(|r| !r.is_empty()),
             profile: self.profile.clone().filter(|p| !p.is_empty()),
             read_only: self.read_only,
+            allow_sensitive_data: self.allow_sensitive_data,
             state: self.state.clone(),
             toolsets: self
                 .toolsets

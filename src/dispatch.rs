@@ -40,6 +40,7 @@ pub struct Dispatcher {
     pub guardrails: Guardrails,
     pub aws: AwsPool,
     max_result_bytes: usize,
+    allow_sensitive_data: bool,
     schemas: OnceLock<HashMap<&'static str, Arc<Map<String, Value>>>>,
 }
 
@@ -97,6 +98,7 @@ impl Dispatcher {
             ),
             aws: AwsPool::new(settings),
             max_result_bytes: settings.max_result_bytes,
+            allow_sensitive_data: settings.allow_sensitive_data,
             schemas: OnceLock::new(),
         })
     }
@@ -531,7 +533,8 @@ impl Dispatcher {
         caller: &Caller,
         guard: Option<Guard>,
     ) -> Result<Value, ToolError> {
-        let cx = Cx::new(&self.aws, call.region, guard, caller, self);
+        let cx = Cx::new(&self.aws, call.region, guard, caller, self)
+            .with_sensitive_data(self.allow_sensitive_data);
         let output = call.call.run(&cx).await?;
         Ok(output.shape(self.max_result_bytes))
     }

@@ -159,6 +159,26 @@ pub enum Kind {
     Distribution,
     /// The guardrails' settings for one environment: the id is the environment's name.
     Guardrails,
+    // IAM is global: roles, users and policies (by ARN) are read by their own tag calls, and an
+    // untagged one counts as the account's environment.
+    IamRole,
+    IamUser,
+    IamPolicy,
+    /// Access keys take their user's environment (their parent).
+    AccessKey,
+    // KMS keys (by id or ARN) and Secrets Manager secrets (by name or ARN).
+    KmsKey,
+    Secret,
+    /// A region's Security Hub: it has no tags that matter here, so the account's environment.
+    SecurityHub,
+    /// Security Hub findings have no tags: the account's environment.
+    SecurityFinding,
+    /// A GuardDuty detector, by id: its own tags.
+    GuardDutyDetector,
+    /// GuardDuty findings take their detector's environment (their parent).
+    GuardDutyFinding,
+    /// An IAM Access Analyzer, by name: its own tags.
+    AccessAnalyzer,
 }
 
 impl Kind {
@@ -174,6 +194,12 @@ impl Kind {
             Bucket | Object => "s3",
             Distribution => "cloudfront",
             Guardrails => "espada",
+            IamRole | IamUser | IamPolicy | AccessKey => "iam",
+            KmsKey => "kms",
+            Secret => "secretsmanager",
+            SecurityHub | SecurityFinding => "securityhub",
+            GuardDutyDetector | GuardDutyFinding => "guardduty",
+            AccessAnalyzer => "access-analyzer",
         }
     }
 
@@ -435,6 +461,7 @@ pub struct Cx<'a> {
     guard: Option<Guard>,
     pub caller: &'a Caller,
     host: &'a (dyn Any + Send + Sync),
+    sensitive: bool,
 }
 
 impl<'a> Cx<'a> {
@@ -452,7 +479,21 @@ impl<'a> Cx<'a> {
             guard,
             caller,
             host,
+            sensitive: false,
         }
+    }
+
+    /// The same context, allowed (or not) to return sensitive data such as secret values
+    /// (`--allow-sensitive-data`).
+    pub fn with_sensitive_data(mut self, allowed: bool) -> Self {
+        self.sensitive = allowed;
+        self
+    }
+
+    /// Whether the server runs with `--allow-sensitive-data`: only then may an action return
+    /// stored secret values. Credentials an action creates are returned once regardless.
+    pub fn sensitive_data_allowed(&self) -> bool {
+        self.sensitive
     }
 
     /// A client for the call's region, refusing changes when the call may not make any.

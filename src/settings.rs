@@ -16,6 +16,8 @@ pub struct Settings {
     pub endpoint_url: Option<String>,
     /// Only Read actions are exposed and allowed.
     pub read_only: bool,
+    /// Actions may return stored secret values (`--allow-sensitive-data`).
+    pub allow_sensitive_data: bool,
     /// Tools to register by toolset name; `None` registers all.
     pub toolsets: Option<Vec<String>>,
     /// Attempts per AWS call, first try included (standard retry mode with jittered backoff).
@@ -35,6 +37,7 @@ impl Default for Settings {
             profile: None,
             endpoint_url: None,
             read_only: false,
+            allow_sensitive_data: false,
             toolsets: None,
             max_attempts: 3,
             confirm_ttl: Duration::from_secs(600),

@@ -322,6 +322,12 @@ sdk_clients!(
     aws_sdk_cloudfront,
     aws_sdk_sns,
     aws_sdk_sts,
+    aws_sdk_iam,
+    aws_sdk_kms,
+    aws_sdk_secretsmanager,
+    aws_sdk_securityhub,
+    aws_sdk_guardduty,
+    aws_sdk_accessanalyzer,
 );
 
 /// S3 addresses buckets path-style under an endpoint override (see [`s3_config`]).

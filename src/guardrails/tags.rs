@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types::Filter;
 
 use crate::{
-    aws::{AwsPool, Guard},
+    aws::{AwsPool, Guard, paging::AllItems},
     error::ToolError,
     registry::{Kind, Tags, Target},
 };
@@ -31,6 +31,19 @@ pub enum Source {
     Parent,
     /// The id names the environment (the guardrails' own settings).
     Named,
+    /// IAM ListRoleTags / ListUserTags / ListPolicyTags (IAM is global).
+    Iam,
+    /// KMS ListResourceTags (an alias is resolved with DescribeKey first).
+    Kms,
+    /// Secrets Manager DescribeSecret.
+    Secret,
+    /// GuardDuty GetDetector.
+    GuardDuty,
+    /// IAM Access Analyzer GetAnalyzer.
+    AccessAnalyzer,
+    /// Account-level settings and findings without tags of their own: the account's
+    /// environment (the configured fallback).
+    Account,
 }
 
 /// How the tags of a kind are read. Exhaustive on purpose: a new kind must say.
@@ -47,6 +60,13 @@ pub fn source(kind: Kind) -> Source {
         Bucket => Source::Bucket,
         Distribution => Source::Distribution,
         Guardrails => Source::Named,
+        IamRole | IamUser | IamPolicy => Source::Iam,
+        AccessKey | GuardDutyFinding => Source::Parent,
+        KmsKey => Source::Kms,
+        Secret => Source::Secret,
+        GuardDutyDetector => Source::GuardDuty,
+        AccessAnalyzer => Source::AccessAnalyzer,
+        SecurityHub | SecurityFinding => Source::Account,
     }
 }
 
@@ -64,7 +84,7 @@ pub async fn lookup(
     let mut wanted: BTreeMap<Source, BTreeSet<(Kind, String)>> = BTreeMap::new();
     for t in targets.iter().flat_map(Target::lineage) {
         let src = source(t.kind);
-        if t.new || matches!(src, Source::Parent | Source::Named) {
+        if t.new || matches!(src, Source::Parent | Source::Named | Source::Account) {
             continue;
         }
         wanted
@@ -81,7 +101,12 @@ pub async fn lookup(
             Source::LoadBalancing => load_balancing(aws, region, &ids).await,
             Source::Bucket => buckets(aws, region, &ids).await,
             Source::Distribution => distributions(aws, region, &ids).await,
-            Source::Parent | Source::Named => unreachable!("skipped above"),
+            Source::Iam => iam(aws, region, &ids).await,
+            Source::Kms => kms(aws, region, &ids).await,
+            Source::Secret => secrets(aws, region, &ids).await,
+            Source::GuardDuty => detectors(aws, region, &ids).await,
+            Source::AccessAnalyzer => analyzers(aws, region, &ids).await,
+            Source::Parent | Source::Named | Source::Account => unreachable!("skipped above"),
         };
         out.extend(found);
     }
@@ -410,6 +435,196 @@ async fn distribution_tags(
         }
     }
     Ok(sets)
+}
+
+/// Tags of IAM roles (by name), users (by name) and managed policies (by ARN). A resource that
+/// does not exist has none; any other failure is an error.
+async fn iam(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_iam::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+    let mut out = Results::new();
+    for (kind, id) in ids {
+        // AWS managed policies belong to AWS, not to any environment of the account.
+        if *kind == Kind::IamPolicy && id.contains(":aws:policy/") {
+            out.push(((*kind, id.clone()), Ok(vec![])));
+            continue;
+        }
+        // A customer-managed policy named by name lives in the caller's account.
+        let name = &match kind {
+            Kind::IamPolicy if !id.starts_with("arn:") => match policy_arn(aws, region, id).await {
+                Ok(arn) => arn,
+                Err(e) => {
+                    out.push(((*kind, id.clone()), Err(e.to_string())));
+                    continue;
+                }
+            },
+            _ => id.clone(),
+        };
+        let tags = match kind {
+            Kind::IamRole => client
+                .list_role_tags()
+                .role_name(id)
+                .into_paginator()
+                .items()
+                .send()
+                .all()
+                .await
+                .map(|t| iam_tags(&t)),
+            Kind::IamUser => client
+                .list_user_tags()
+                .user_name(id)
+                .into_paginator()
+                .items()
+                .send()
+                .all()
+                .await
+                .map(|t| iam_tags(&t)),
+            _ => client
+                .list_policy_tags()
+                .policy_arn(name)
+                .into_paginator()
+                .items()
+                .send()
+                .all()
+                .await
+                .map(|t| iam_tags(&t)),
+        };
+        let found = match tags {
+            Ok(t) => Ok(vec![t]),
+            Err(e) if e.aws_code() == Some("NoSuchEntity") => Ok(vec![]),
+            Err(e) => Err(e.to_string()),
+        };
+        out.push(((*kind, id.clone()), found));
+    }
+    out
+}
+
+/// The ARN of a customer-managed policy of the caller's account, from its name.
+async fn policy_arn(aws: &AwsPool, region: Option<&str>, name: &str) -> Result<String, ToolError> {
+    let sts: aws_sdk_sts::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+    let account = crate::aws::account_id(&sts).await?;
+    let region = region.map(str::to_string).or_else(|| aws.default_region());
+    let partition = match region.as_deref() {
+        Some(r) if r.starts_with("cn-") => "aws-cn",
+        Some(r) if r.starts_with("us-gov-") => "aws-us-gov",
+        _ => "aws",
+    };
+    Ok(format!("arn:{partition}:iam::{account}:policy/{name}"))
+}
+
+fn iam_tags(tags: &[aws_sdk_iam::types::Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+/// Tags of KMS keys by id, ARN or alias (ListResourceTags takes no alias: DescribeKey first).
+async fn kms(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_kms::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+    let mut out = Results::new();
+    for (kind, id) in ids {
+        out.push(((*kind, id.clone()), kms_key_tags(&client, id).await));
+    }
+    out
+}
+
+async fn kms_key_tags(client: &aws_sdk_kms::Client, id: &str) -> Found {
+    let not_found = |e: &ToolError| e.aws_code() == Some("NotFoundException");
+    let key_id = if id.starts_with("alias/") || id.contains(":alias/") {
+        match client.describe_key().key_id(id).send().await {
+            Ok(d) => match d.key_metadata() {
+                Some(m) => m.key_id().to_string(),
+                None => return Ok(vec![]),
+            },
+            Err(e) => {
+                return match ToolError::from_sdk(e) {
+                    e if not_found(&e) => Ok(vec![]),
+                    e => Err(e.to_string()),
+                };
+            }
+        }
+    } else {
+        id.to_string()
+    };
+    match client
+        .list_resource_tags()
+        .key_id(key_id)
+        .into_paginator()
+        .items()
+        .send()
+        .all()
+        .await
+    {
+        Ok(tags) => Ok(vec![
+            tags.iter()
+                .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+                .collect(),
+        ]),
+        Err(e) if not_found(&e) => Ok(vec![]),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Tags of Secrets Manager secrets by name or ARN, from DescribeSecret.
+async fn secrets(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_secretsmanager::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+    let mut out = Results::new();
+    for (kind, id) in ids {
+        let found = match client.describe_secret().secret_id(id).send().await {
+            Ok(d) => Ok(vec![
+                d.tags()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                    .collect(),
+            ]),
+            Err(e) => match ToolError::from_sdk(e) {
+                e if e.aws_code() == Some("ResourceNotFoundException") => Ok(vec![]),
+                e => Err(e.to_string()),
+            },
+        };
+        out.push(((*kind, id.clone()), found));
+    }
+    out
+}
+
+/// Tags of GuardDuty detectors, from GetDetector. GuardDuty answers an unknown detector with
+/// a generic BadRequestException, so every failure counts as unreadable.
+async fn detectors(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_guardduty::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+    let mut out = Results::new();
+    for (kind, id) in ids {
+        let found = match client.get_detector().detector_id(id).send().await {
+            Ok(d) => Ok(vec![
+                d.tags()
+                    .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+            ]),
+            Err(e) => Err(ToolError::from_sdk(e).to_string()),
+        };
+        out.push(((*kind, id.clone()), found));
+    }
+    out
+}
+
+/// Tags of IAM Access Analyzer analyzers by name, from GetAnalyzer.
+async fn analyzers(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_accessanalyzer::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+    let mut out = Results::new();
+    for (kind, id) in ids {
+        let found = match client.get_analyzer().analyzer_name(id).send().await {
+            Ok(d) => Ok(vec![
+                d.analyzer()
+                    .and_then(|a| a.tags())
+                    .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+            ]),
+            Err(e) => match ToolError::from_sdk(e) {
+                e if e.aws_code() == Some("ResourceNotFoundException") => Ok(vec![]),
+                e => Err(e.to_string()),
+            },
+        };
+        out.push(((*kind, id.clone()), found));
+    }
+    out
 }
 
 /// The bucket of an S3 origin domain (`bucket.s3.amazonaws.com`,

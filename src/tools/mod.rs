@@ -5,13 +5,20 @@ pub mod ec2;
 pub mod guardrails;
 pub mod network;
 pub mod s3;
+pub mod security;
 
 use crate::{
     dispatch::Dispatcher, guardrails::store::StoreError, registry::Tool, settings::Settings,
 };
 
 /// Every tool the server can register, in the order clients list them.
-pub static ALL: &[&Tool] = &[&ec2::TOOL, &network::TOOL, &s3::TOOL, &guardrails::TOOL];
+pub static ALL: &[&Tool] = &[
+    &ec2::TOOL,
+    &network::TOOL,
+    &s3::TOOL,
+    &security::TOOL,
+    &guardrails::TOOL,
+];
 
 impl Dispatcher {
     /// The dispatcher over every tool, of which `settings.toolsets` picks the registered ones.

@@ -19,5 +19,7 @@ mod s3;
 mod s3_mocked;
 mod scaling;
 mod schemas;
+mod security;
+mod security_mocked;
 mod startup;
 mod surface;
