@@ -4,6 +4,8 @@ mod approvals;
 mod cloudfront;
 mod e2e;
 mod ec2;
+mod fail_closed;
+mod faults;
 mod guardrails;
 mod harness;
 mod layers;
