@@ -15,6 +15,7 @@ mod model;
 mod network;
 mod network_mocked;
 mod perf;
+mod resolution;
 mod s3;
 mod s3_mocked;
 mod scaling;
