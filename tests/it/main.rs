@@ -9,6 +9,7 @@ mod faults;
 mod guardrails;
 mod harness;
 mod layers;
+mod lost_responses;
 mod mcp;
 mod mocked;
 mod model;
