@@ -138,10 +138,38 @@ pub struct Check {
 /// The error of a create whose answer was lost and which was not sent again: the outcome is
 /// unknown, and `check` says how to tell. `what` names what may exist ("the VPC").
 pub fn unknown_outcome(operation: &str, what: &str, cause: ToolError, check: Check) -> ToolError {
+    lost(
+        operation,
+        what,
+        cause,
+        check,
+        "it was not sent again, so at most one exists",
+    )
+}
+
+/// The error of a create with an idempotency token whose every attempt lost its answer: AWS
+/// made at most one, and `check` says whether it did.
+pub fn unknown_outcome_with_token(
+    operation: &str,
+    what: &str,
+    cause: ToolError,
+    check: Check,
+    token: &str,
+) -> ToolError {
+    lost(
+        operation,
+        what,
+        cause,
+        check,
+        &format!("every attempt carried the idempotency token {token}, so at most one exists"),
+    )
+}
+
+fn lost(operation: &str, what: &str, cause: ToolError, check: Check, why_one: &str) -> ToolError {
     ToolError::Precondition {
         message: format!(
             "{operation} was sent but its answer was lost ({cause}), so whether AWS created {what} \
-             is unknown; it was not sent again, so at most one exists"
+             is unknown; {why_one}"
         ),
         hint: format!(
             "do not repeat the call yet: call {} {} with {} and look for {}; if it is there, \
@@ -216,14 +244,28 @@ pub enum Sent<T> {
 }
 
 /// Sends a mutating request with EC2's own `DryRun` flag and turns the answer into a verdict.
-/// With `once: unknown`, the request is one AWS cannot de-duplicate: it is sent with
-/// [`OnceSent`] retries, and a lost answer becomes `unknown(cause)`.
+/// With `once: unknown`, the request is a create AWS cannot de-duplicate: it is sent with
+/// [`OnceSent`] retries, and a lost answer becomes `unknown(cause)`. With `lost: unknown`, it
+/// carries an idempotency token and is retried as usual.
 macro_rules! send {
     ($self:ident, $op:literal, $req:expr) => {
         match $crate::aws::ec2::dry_run_outcome(
             $self.dry_run,
             $op,
             $req.dry_run($self.dry_run).send().await,
+        )? {
+            $crate::aws::ec2::Sent::Done(v) => v,
+            $crate::aws::ec2::Sent::DryRun(out) => return Ok(out),
+        }
+    };
+    // A create with an idempotency token: retried as usual (the token makes AWS create once);
+    // an answer lost on every attempt becomes `unknown(cause)`.
+    ($self:ident, $op:literal, $req:expr, lost: $unknown:expr) => {
+        match $crate::aws::ec2::dry_run_outcome_once(
+            $self.dry_run,
+            $op,
+            $req.dry_run($self.dry_run).send().await,
+            $unknown,
         )? {
             $crate::aws::ec2::Sent::Done(v) => v,
             $crate::aws::ec2::Sent::DryRun(out) => return Ok(out),
@@ -247,8 +289,9 @@ macro_rules! send {
 }
 pub(crate) use send;
 
-/// Like [`dry_run_outcome`], for a request sent with [`OnceSent`]: an answer that was lost
-/// after the request may have run becomes `unknown(cause)` (see [`unknown_outcome`]).
+/// Like [`dry_run_outcome`], for a create AWS cannot tell from a repeat unless it carries a
+/// token: an answer that was lost after the request may have run becomes `unknown(cause)` (see
+/// [`unknown_outcome`]).
 pub fn dry_run_outcome_once<T, E>(
     dry_run: bool,
     op: &str,

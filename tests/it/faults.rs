@@ -48,8 +48,6 @@ pub struct Seen {
     pub path: String,
     /// The request body, as text (query-protocol bodies are form-encoded).
     pub body: String,
-    /// The fault applied, if any.
-    pub fault: Option<Fault>,
 }
 
 impl Seen {
@@ -191,8 +189,9 @@ impl Request {
 }
 
 async fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Result<()> {
+    // One request per connection: every answer closes it.
     let mut client = BufReader::new(client);
-    while let Some(req) = read_request(&mut client).await? {
+    if let Some(req) = read_request(&mut client).await? {
         let service = service_of(&req);
         let operation = operation_of(&req, &service);
         let body = String::from_utf8_lossy(&req.body).into_owned();
@@ -225,7 +224,6 @@ async fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::
                 method: req.method.clone(),
                 path: req.target.clone(),
                 body,
-                fault,
             });
             (fault, replay)
         };
@@ -274,7 +272,6 @@ async fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::
         }
         stream.flush().await?;
         stream.shutdown().await?;
-        return Ok(());
     }
     Ok(())
 }

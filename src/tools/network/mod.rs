@@ -82,14 +82,26 @@ impl Network {
 /// Like `aws::ec2::send!`, for the first mutating request of a multi-step action: on a dry run
 /// it returns the verdict at once, naming the later steps (`$later`, a `Vec<String>`), which
 /// could not be checked.
-/// With `once: unknown`, as `send!`'s `once:` form: sent with `OnceSent` retries, a lost
-/// answer becomes `unknown(cause)`.
+/// With `once: unknown` or `lost: unknown`, as `send!`'s forms of those names.
 macro_rules! send_first {
     ($net:ident, $op:literal, $req:expr, $later:expr) => {
         match $crate::aws::ec2::dry_run_outcome(
             $net.dry_run,
             $op,
             $req.dry_run($net.dry_run).send().await,
+        )? {
+            $crate::aws::ec2::Sent::Done(v) => v,
+            $crate::aws::ec2::Sent::DryRun(out) => {
+                return Ok($crate::tools::network::unchecked(out, $later));
+            }
+        }
+    };
+    ($net:ident, $op:literal, $req:expr, $later:expr, lost: $unknown:expr) => {
+        match $crate::aws::ec2::dry_run_outcome_once(
+            $net.dry_run,
+            $op,
+            $req.dry_run($net.dry_run).send().await,
+            $unknown,
         )? {
             $crate::aws::ec2::Sent::Done(v) => v,
             $crate::aws::ec2::Sent::DryRun(out) => {
@@ -129,20 +141,6 @@ fn unchecked(mut out: Output, later: Vec<String>) -> Output {
     );
     out.data["not_checked"] = json!(later);
     out
-}
-
-/// Tag specifications for a create call: `tags` plus `Name` from `name`, or `None` when there
-/// are none.
-fn specs(
-    kind: ResourceType,
-    name: Option<&String>,
-    tags: Option<&Tags>,
-) -> Option<Vec<TagSpecification>> {
-    let mut all = tags.cloned().unwrap_or_default();
-    if let Some(n) = name {
-        all.insert("Name".into(), n.clone());
-    }
-    tag_specs(&[kind], Some(&all))
 }
 
 /// Tag specifications for a create of an unnamed resource: `tags`, `Name` from `name`, and
