@@ -2,6 +2,7 @@
 
 mod approvals;
 mod cloudfront;
+mod dry_runs;
 mod e2e;
 mod ec2;
 mod fail_closed;
