@@ -96,20 +96,46 @@ const THROTTLING: &[&str] = &[
 
 /// Whether a failed request may have been carried out by AWS: its answer was lost or cut, it
 /// timed out, or AWS answered with a server error (other than throttling). AWS's 4xx answers,
-/// requests never built and connections never made are failures where nothing happened.
+/// requests never built, failures before sending (credentials, signing, a guarded client's
+/// refusal) and connections never made are failures where nothing happened.
 pub fn outcome_unknown<E>(err: &SdkError<E, HttpResponse>) -> bool
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     match err {
         SdkError::ConstructionFailure(_) => false,
-        SdkError::DispatchFailure(_) => !never_sent(err),
+        SdkError::DispatchFailure(d) => {
+            if d.is_user() {
+                false
+            } else if d.is_timeout() || d.as_other() == Some(ErrorKind::TransientError) {
+                // Timed out, or the answer was cut off (hyper's incomplete message).
+                true
+            } else if d.is_io() {
+                !never_sent(err)
+            } else {
+                // Unclassified: failures before the request is handed to the HTTP client
+                // (loading credentials, signing) carry no I/O error; one on the wire does.
+                io_failure(err) && !never_sent(err)
+            }
+        }
         SdkError::ServiceError(e) => {
             e.raw().status().is_server_error()
                 && !e.err().code().is_some_and(|c| THROTTLING.contains(&c))
         }
         _ => true,
     }
+}
+
+/// Whether an I/O error is among the causes of `err`.
+fn io_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if e.downcast_ref::<std::io::Error>().is_some() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
 
 /// Whether the connection to the endpoint was refused, so the request never left.

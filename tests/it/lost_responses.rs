@@ -659,3 +659,17 @@ async fn a_distribution_whose_bucket_policy_fails_is_named() {
     let held = m.cloudfront().get_distribution().id(id).send().await;
     assert!(held.is_ok(), "the distribution exists");
 }
+
+#[tokio::test]
+async fn a_create_that_never_reached_aws_is_a_plain_failure() {
+    // Nothing listens on port 9: the connection is refused, the request never left, and the
+    // SDK may retry it; the error is AWS being unreachable, not an unknown outcome.
+    let d = Dispatcher::new(&crate::harness::offline_settings()).unwrap();
+    let e = failed(
+        &d,
+        "aws_network",
+        json!({"action": "create_vpc", "cidr_block": "10.1.0.0/16"}),
+    )
+    .await;
+    assert_eq!(e["error"], "transport", "{e}");
+}
