@@ -7,8 +7,12 @@ use clap::{ArgAction, Args, Parser, Subcommand, builder::BoolishValueParser};
 use serde_json::{Map, Value, json};
 
 use crate::{
-    dispatch::Dispatcher, guardrails::approvals::Status, registry::Caller, server,
-    settings::Settings, surface,
+    dispatch::Dispatcher,
+    guardrails::{approvals::Status, audit::AuditQuery},
+    registry::Caller,
+    server,
+    settings::Settings,
+    surface,
 };
 
 #[derive(Debug, Parser)]
@@ -124,10 +128,14 @@ pub enum ApprovalsCommand {
 pub enum AuditCommand {
     /// Recompute the hash chain; exit 1 when a record was edited, inserted or deleted
     Verify,
-    /// Print the most recent records as JSON lines
+    /// Print the most recent calls as JSON lines, newest first; a call that was written ahead
+    /// and never finished shows as `interrupted` (its process is gone) or `in_progress`
     List {
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Only calls with this outcome, e.g. ok, refused, interrupted
+        #[arg(long)]
+        outcome: Option<String>,
     },
 }
 
@@ -263,7 +271,8 @@ fn sorted(v: Value) -> Value {
     }
 }
 
-/// Runs an `approvals` subcommand; returns whether it succeeded.
+/// Runs an `approvals` subcommand; returns whether it succeeded. Votes (and refused votes) are
+/// audited in the transaction that records them.
 pub async fn approvals(dispatcher: &Dispatcher, command: ApprovalsCommand) -> anyhow::Result<bool> {
     let g = &dispatcher.guardrails;
     let (id, approver, comment, approve) = match command {
@@ -356,8 +365,12 @@ pub fn audit(dispatcher: &Dispatcher, command: AuditCommand) -> anyhow::Result<b
                 Ok(false)
             }
         },
-        AuditCommand::List { limit } => {
-            let (entries, _) = store.query_audit(&Default::default(), 0, limit)?;
+        AuditCommand::List { limit, outcome } => {
+            let q = AuditQuery {
+                outcome,
+                ..AuditQuery::default()
+            };
+            let (entries, _) = store.query_audit(&q, limit)?;
             for e in entries {
                 println!("{}", serde_json::to_string(&e)?);
             }

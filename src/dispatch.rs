@@ -1,9 +1,10 @@
 //! The one path every call takes, from the MCP server and from `espada-aws call` alike:
 //!
-//! tool lookup → split common fields → action lookup → parse into the typed input →
-//! classify (the action's access class) → read-only → guardrails (environment, policies,
-//! protections, rate limits, confirmation or approval) → backup before → execute (or AWS dry
-//! run) → shape → audit.
+//! tool lookup → split common fields (the region checked against the known regions) → action
+//! lookup → parse into the typed input → classify (the action's access class) → read-only →
+//! guardrails (environment, policies, protections, rate limits, confirmation or approval) →
+//! admission with the audit intent → backup before → execute (or AWS dry run) → shape → audit
+//! outcome.
 
 use std::{
     collections::HashMap,
@@ -18,7 +19,7 @@ use crate::{
     error::ToolError,
     guardrails::{
         CallFacts, Evaluation, Gate, Guardrails,
-        audit::{AuditRecord, redact},
+        audit::{AuditRecord, BoundedInput, ProcessId, bounded, clip},
         environment::environment_key_flag,
         store::{Store, StoreError, new_id},
     },
@@ -59,13 +60,16 @@ pub struct ParsedCall {
 }
 
 /// What the audit record of a call learns along the way.
-#[derive(Default)]
 struct Trail {
+    correlation_id: String,
     environment: Option<String>,
     account: Option<String>,
+    region: Option<String>,
     targets: Vec<String>,
-    input: Map<String, Value>,
+    input: BoundedInput,
     action: String,
+    /// The intent record written when the call was admitted to change AWS.
+    intent_seq: Option<i64>,
 }
 
 impl Dispatcher {
@@ -132,9 +136,30 @@ impl Dispatcher {
         args: Map<String, Value>,
         caller: &Caller,
     ) -> Result<Result<Value, ToolError>, RouteError> {
+        let started = Instant::now();
         let Some(tool) = self.tools.iter().copied().find(|t| t.name == tool_name) else {
+            // Probing for tools is audited too, with the input bounded like any other.
+            let input = bounded(&args);
+            let record = AuditRecord {
+                correlation_id: new_id("call"),
+                actor: caller.requester.clone(),
+                tool: clip(tool_name, 128),
+                action: args
+                    .get("action")
+                    .and_then(Value::as_str)
+                    .map(|a| clip(a, 128))
+                    .unwrap_or_default(),
+                input: input.input,
+                input_sha256: Some(input.sha256),
+                input_bytes: Some(input.bytes),
+                input_truncated: input.truncated,
+                outcome: "unknown_tool".into(),
+                detail: "no such tool".into(),
+                ..AuditRecord::default()
+            };
+            self.audit(record).await;
             return Err(RouteError::UnknownTool {
-                name: tool_name.to_string(),
+                name: clip(tool_name, 128),
                 available: self
                     .tools
                     .iter()
@@ -143,15 +168,19 @@ impl Dispatcher {
                     .join(", "),
             });
         };
-        let started = Instant::now();
         let mut trail = Trail {
+            correlation_id: new_id("call"),
+            environment: None,
+            account: None,
+            region: None,
+            targets: Vec::new(),
             action: args
                 .get("action")
                 .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            input: redact(&args),
-            ..Trail::default()
+                .map(|a| clip(a, 128))
+                .unwrap_or_default(),
+            input: bounded(&args),
+            intent_seq: None,
         };
         // Boxed: the whole pipeline's future is large, and callers should not carry it inline.
         let result = Box::pin(self.run(tool, args, caller, &mut trail)).await;
@@ -171,26 +200,61 @@ impl Dispatcher {
             Err(e) => ("failed".to_string(), e.to_string()),
         };
         let duration_ms = started.elapsed().as_millis() as u64;
-        let region = trail.input_region().or_else(|| self.aws.default_region());
-        let record = AuditRecord {
-            correlation_id: new_id("call"),
-            actor: caller.requester.clone(),
-            tool: tool.name.to_string(),
-            action: trail.action,
-            targets: trail.targets,
-            input: trail.input,
-            outcome: outcome.clone(),
-            detail,
-            duration_ms,
-            environment: trail.environment,
-            account: trail.account,
-            region,
+        let region = trail
+            .region
+            .clone()
+            .or_else(|| trail.input_region())
+            .or_else(|| self.aws.default_region());
+        let record = match trail.intent_seq {
+            // The intent holds who, what and where; the outcome completes it.
+            Some(_) => AuditRecord {
+                kind: "outcome".into(),
+                correlation_id: trail.correlation_id,
+                actor: caller.requester.clone(),
+                tool: tool.name.to_string(),
+                action: trail.action,
+                outcome: outcome.clone(),
+                detail,
+                duration_ms,
+                environment: trail.environment,
+                ..AuditRecord::default()
+            },
+            None => AuditRecord {
+                kind: "call".into(),
+                correlation_id: trail.correlation_id,
+                actor: caller.requester.clone(),
+                tool: tool.name.to_string(),
+                action: trail.action,
+                targets: trail.targets,
+                input: trail.input.input,
+                input_sha256: Some(trail.input.sha256),
+                input_bytes: Some(trail.input.bytes),
+                input_truncated: trail.input.truncated,
+                outcome: outcome.clone(),
+                detail,
+                duration_ms,
+                environment: trail.environment,
+                account: trail.account,
+                region,
+                process: None,
+            },
         };
-        if let Err(e) = self.guardrails.store.append_audit(&record) {
-            tracing::error!(error = %e, "audit append failed");
-        }
+        self.audit(record).await;
         tracing::info!(tool = tool.name, outcome, duration_ms, "tool call");
         Ok(result)
+    }
+
+    /// Appends a record after the fact. A failure is logged: the call it describes changed
+    /// nothing in AWS, or already has its intent record.
+    async fn audit(&self, record: AuditRecord) {
+        if let Err(e) = self
+            .guardrails
+            .store
+            .run(move |s| s.append_audit(&record))
+            .await
+        {
+            tracing::error!(error = %e, "audit append failed");
+        }
     }
 
     /// Splits and parses a call without running anything.
@@ -225,6 +289,9 @@ impl Dispatcher {
             )));
         };
         let region = take_string(&mut args, "region")?;
+        if let Some(r) = &region {
+            crate::aws::check_region(r, self.aws.default_region().as_deref())?;
+        }
         let confirm_token = take_string(&mut args, "confirm_token")?;
         let approval_request_id = take_string(&mut args, "approval_request_id")?;
         let change_request_id = take_string(&mut args, "change_request_id")?;
@@ -357,8 +424,8 @@ impl Dispatcher {
     ) -> Result<Value, ToolError> {
         let call = self.parse(tool, args)?;
         let def = call.def;
-        trail.targets = call.targets.iter().map(|t| t.id.clone()).collect();
-        trail.input = redact(&call.args);
+        trail.targets = call.targets.iter().map(|t| clip(&t.id, 256)).collect();
+        trail.input = bounded(&call.args);
         self.guardrails
             .check_read_only(tool.name, def.name, def.access)?;
         if def.access == Access::Read {
@@ -368,17 +435,44 @@ impl Dispatcher {
         let eval = self.evaluate(&call, caller).await?;
         trail.environment = eval.environment.map(|e| e.as_str().to_string());
         trail.account = eval.account.clone();
+        trail.region = eval.region.clone();
         if call.dry_run {
             return self.dry_run(call, caller, &eval).await;
         }
 
+        // Written ahead: if this record cannot be written, the gate refuses and nothing runs.
+        let intent = AuditRecord {
+            kind: "intent".into(),
+            correlation_id: trail.correlation_id.clone(),
+            actor: caller.requester.clone(),
+            tool: tool.name.to_string(),
+            action: def.name.to_string(),
+            targets: trail.targets.clone(),
+            input: trail.input.input.clone(),
+            input_sha256: Some(trail.input.sha256.clone()),
+            input_bytes: Some(trail.input.bytes),
+            input_truncated: trail.input.truncated,
+            outcome: "started".into(),
+            detail: String::new(),
+            duration_ms: 0,
+            environment: trail.environment.clone(),
+            account: trail.account.clone(),
+            region: trail.region.clone(),
+            process: Some(this_process()),
+        };
         let approved = match self
             .guardrails
-            .gate(&self.facts(&call, caller), &eval, &self.aws)
+            .gate(&self.facts(&call, caller), &eval, &self.aws, intent)
             .await?
         {
             Gate::Answer(answer) => return Ok(answer),
-            Gate::Proceed(approved) => approved,
+            Gate::Proceed {
+                approved,
+                intent_seq,
+            } => {
+                trail.intent_seq = Some(intent_seq);
+                approved
+            }
         };
         let backups = if eval.backup_required {
             self.guardrails
@@ -405,11 +499,8 @@ impl Dispatcher {
         let result = self.execute(call, caller, None).await;
         // The call has run: bookkeeping that fails now is logged, never reported as the
         // call's own failure.
-        if let Err(e) = self.guardrails.store.record_call(def.access) {
-            tracing::error!(error = %e, "rate-limit bookkeeping failed");
-        }
         if let Some(req) = &approved
-            && let Err(e) = self.guardrails.mark_implemented(req)
+            && let Err(e) = self.guardrails.mark_implemented(req).await
         {
             tracing::error!(error = %e, "change request update failed");
         }
@@ -453,16 +544,23 @@ pub fn plan(call: &ParsedCall, eval: &Evaluation) -> Value {
         "action": call.def.name,
         "effect": call.def.description,
         "targets": call.targets,
-        "arguments": redact(&call.args),
+        "arguments": bounded(&call.args).input,
         "environment": eval.environment,
         "risk": eval.risk,
         "risk_flags": call.flags.iter().map(|f| &f.reason).collect::<Vec<_>>(),
     })
 }
 
+/// This process, as intent records name it (read once).
+fn this_process() -> ProcessId {
+    static ME: OnceLock<ProcessId> = OnceLock::new();
+    ME.get_or_init(ProcessId::current).clone()
+}
+
 impl Trail {
     fn input_region(&self) -> Option<String> {
         self.input
+            .input
             .get("region")
             .and_then(Value::as_str)
             .map(str::to_string)

@@ -1,6 +1,8 @@
 //! AWS access: one `SdkConfig` per (credentials context, region), created lazily on the first
 //! call that needs it and cached, and one client per service on top of it. Nothing here runs at
-//! start-up, so `initialize` never waits on credentials, SSO or IMDS.
+//! start-up, so `initialize` never waits on credentials, SSO or IMDS. The cache holds at most
+//! [`MAX_CONTEXTS`] contexts (least recently used out first), and a call's `region` must be one
+//! of the partitions' known regions before any client is made for it.
 
 pub mod ec2;
 pub mod guard;
@@ -29,7 +31,44 @@ pub struct ContextKey {
     pub region: Option<String>,
 }
 
-type Clients = HashMap<(ContextKey, TypeId, Option<Guard>), Arc<dyn Any + Send + Sync>>;
+/// The most (credentials context, region) pairs whose config and clients are kept.
+pub const MAX_CONTEXTS: usize = 32;
+
+/// One context's config and clients, and when it was last used.
+#[derive(Default)]
+struct Slot {
+    config: Arc<OnceCell<SdkConfig>>,
+    clients: HashMap<(TypeId, Option<Guard>), Arc<dyn Any + Send + Sync>>,
+    used: u64,
+}
+
+/// The cache, bounded to [`MAX_CONTEXTS`] contexts.
+#[derive(Default)]
+struct Cache {
+    slots: HashMap<ContextKey, Slot>,
+    tick: u64,
+}
+
+impl Cache {
+    /// The slot of `key`, made (evicting the least recently used one when full) if needed.
+    fn slot(&mut self, key: &ContextKey) -> &mut Slot {
+        self.tick += 1;
+        if !self.slots.contains_key(key) && self.slots.len() >= MAX_CONTEXTS {
+            let oldest = self
+                .slots
+                .iter()
+                .min_by_key(|(_, s)| s.used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.slots.remove(&k);
+            }
+        }
+        let tick = self.tick;
+        let slot = self.slots.entry(key.clone()).or_default();
+        slot.used = tick;
+        slot
+    }
+}
 
 /// Lazily built SDK configs and clients.
 pub struct AwsPool {
@@ -37,8 +76,7 @@ pub struct AwsPool {
     region: Option<String>,
     endpoint_url: Option<String>,
     max_attempts: u32,
-    configs: Mutex<HashMap<ContextKey, Arc<OnceCell<SdkConfig>>>>,
-    clients: Mutex<Clients>,
+    cache: Mutex<Cache>,
 }
 
 impl AwsPool {
@@ -48,8 +86,7 @@ impl AwsPool {
             region: settings.region.clone(),
             endpoint_url: settings.endpoint_url.clone(),
             max_attempts: settings.max_attempts.max(1),
-            configs: Mutex::default(),
-            clients: Mutex::default(),
+            cache: Mutex::default(),
         }
     }
 
@@ -68,10 +105,13 @@ impl AwsPool {
 
     /// The shared SDK config for a key, loaded on first use.
     pub async fn config(&self, key: &ContextKey) -> SdkConfig {
-        let cell = {
-            let mut configs = self.configs.lock().expect("config map lock");
-            configs.entry(key.clone()).or_default().clone()
-        };
+        let cell = self
+            .cache
+            .lock()
+            .expect("client cache lock")
+            .slot(key)
+            .config
+            .clone();
         cell.get_or_init(|| self.load(key)).await.clone()
     }
 
@@ -79,18 +119,27 @@ impl AwsPool {
     /// built on first use and cached.
     pub async fn client<C: SdkClient>(&self, region: Option<&str>, guard: Option<Guard>) -> C {
         let key = self.key(region);
-        let slot = (key.clone(), TypeId::of::<C>(), guard);
-        if let Some(c) = self.clients.lock().expect("client map lock").get(&slot) {
+        let id = (TypeId::of::<C>(), guard);
+        if let Some(c) = self
+            .cache
+            .lock()
+            .expect("client cache lock")
+            .slot(&key)
+            .clients
+            .get(&id)
+        {
             return c
                 .downcast_ref::<C>()
                 .expect("client type matches its key")
                 .clone();
         }
         let client = C::build(&self.config(&key).await, guard);
-        self.clients
+        self.cache
             .lock()
-            .expect("client map lock")
-            .insert(slot, Arc::new(client.clone()));
+            .expect("client cache lock")
+            .slot(&key)
+            .clients
+            .insert(id, Arc::new(client.clone()));
         client
     }
 
@@ -98,13 +147,17 @@ impl AwsPool {
     /// one: for tests that answer with `aws-smithy-mocks` where moto lacks an operation.
     pub fn preset<C: SdkClient>(&self, region: Option<&str>, client: C) {
         let key = self.key(region);
-        let mut clients = self.clients.lock().expect("client map lock");
+        let mut cache = self.cache.lock().expect("client cache lock");
+        let slot = cache.slot(&key);
         for guard in [None, Some(Guard::ReadOnly), Some(Guard::DryRun)] {
-            clients.insert(
-                (key.clone(), TypeId::of::<C>(), guard),
-                Arc::new(client.clone()),
-            );
+            slot.clients
+                .insert((TypeId::of::<C>(), guard), Arc::new(client.clone()));
         }
+    }
+
+    /// How many contexts the cache holds now.
+    pub fn cached_contexts(&self) -> usize {
+        self.cache.lock().expect("client cache lock").slots.len()
     }
 
     async fn load(&self, key: &ContextKey) -> SdkConfig {
@@ -129,6 +182,82 @@ impl AwsPool {
         tracing::debug!(profile = ?key.profile, region = ?key.region, "loading AWS config");
         loader.load().await
     }
+}
+
+/// The regions of the AWS partitions (aws, aws-cn, aws-us-gov, aws-eusc and the isolated
+/// ones), as the SDK's endpoint rules list them.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eusc-de-east-1",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-iso-east-1",
+    "us-iso-west-1",
+    "us-isob-east-1",
+    "us-isob-west-1",
+    "eu-isoe-west-1",
+    "us-isof-east-1",
+    "us-isof-south-1",
+];
+
+/// Checks a call's `region` before any client is made for it: one of [`KNOWN_REGIONS`], or the
+/// session's own region (which the person configured, and may be newer than this list).
+pub fn check_region(region: &str, session: Option<&str>) -> Result<(), crate::error::ToolError> {
+    if KNOWN_REGIONS.contains(&region) || session == Some(region) {
+        return Ok(());
+    }
+    let shown: String = region.chars().take(64).collect();
+    let near: Vec<&str> = KNOWN_REGIONS
+        .iter()
+        .copied()
+        .filter(|r| {
+            let prefix: String = shown.chars().take(2).collect();
+            r.starts_with(&prefix)
+        })
+        .collect();
+    Err(crate::error::ToolError::invalid(format!(
+        "unknown region '{shown}'; use an AWS region code such as {}",
+        if near.is_empty() {
+            "us-east-1, eu-west-1 or ap-southeast-2".to_string()
+        } else {
+            near.join(", ")
+        }
+    )))
 }
 
 /// The S3 client config for an SDK config: path-style addressing whenever an endpoint override

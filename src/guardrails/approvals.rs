@@ -1,13 +1,20 @@
 //! Approval requests: created by the pipeline (or `create_approval_request`) for a call that
 //! needs human approval, decided only by humans (the CLI or an MCP elicitation answered in the
-//! client), executed at most once with exactly the approved arguments.
+//! client), executed at most once with exactly the approved arguments, in the account, region
+//! and credentials context it was approved for, and only while its targets are no more
+//! protected than they were when people approved it.
+//!
+//! A request stores the call's redacted, bounded arguments (what people read) and the SHA-256
+//! binding of the real ones (what the repeated call must match).
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::{
     Risk,
+    audit::{AuditRecord, append_in, clip},
+    changes::{ChangeStatus, change_in, set_change_status_in},
     environment::Environment,
     store::{Result, Store, new_id, now, rfc3339},
 };
@@ -56,6 +63,35 @@ pub struct RequestedCall {
     pub environment: Option<Environment>,
     pub risk: Risk,
     pub reason: String,
+    pub change_request_id: Option<String>,
+    /// Where the call was approved to run.
+    #[serde(default)]
+    pub context: CallContext,
+}
+
+/// The account, region and credentials context of a call, as the approval binds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallContext {
+    /// The account the credentials act in, when it could be read (STS GetCallerIdentity).
+    pub account: Option<String>,
+    /// The region the SDK resolved for the call (flag, per-call field or profile).
+    pub region: Option<String>,
+    /// The named profile, or none for the default credentials chain.
+    pub profile: Option<String>,
+}
+
+/// What a repeated call brings to claim its approval: the call as it is now, freshly evaluated.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub tool: String,
+    pub action: String,
+    pub args_hash: String,
+    pub context: CallContext,
+    pub environment: Option<Environment>,
+    pub risk: Risk,
+    pub min_approvers: u32,
+    pub change_request_required: bool,
+    /// The change request the repeated call names, if it names one.
     pub change_request_id: Option<String>,
 }
 
@@ -121,27 +157,41 @@ impl Store {
         self.read(|c| load(c, id))
     }
 
+    /// Requests with `status` (any when `None`), newest first, at most `limit`; filtered and
+    /// limited by SQL.
     pub fn approvals(&self, status: Option<Status>, limit: usize) -> Result<Vec<ApprovalRequest>> {
-        let ids: Vec<String> = self.read(|c| {
-            let mut stmt = c.prepare("SELECT id FROM approvals ORDER BY created_at DESC, id")?;
-            stmt.query_map([], |r| r.get(0))?.collect()
-        })?;
-        let mut out = Vec::new();
-        for id in ids {
-            if let Some(r) = self.approval(&id)? {
-                if status.is_none_or(|s| r.status == s) {
-                    out.push(r);
-                }
-                if out.len() >= limit {
-                    break;
-                }
+        // Pending and approved requests past their validity are shown as expired.
+        let condition = match status {
+            None => "?1 = ?1",
+            Some(Status::Pending) => "status = 'pending' AND expires_at > ?1",
+            Some(Status::Approved) => "status = 'approved' AND expires_at > ?1",
+            Some(Status::Expired) => {
+                "(status = 'expired' OR (status IN ('pending', 'approved') AND expires_at <= ?1))"
             }
-        }
-        Ok(out)
+            Some(Status::Rejected) => "status = 'rejected' AND ?1 = ?1",
+            Some(Status::Cancelled) => "status = 'cancelled' AND ?1 = ?1",
+            Some(Status::Executed) => "status = 'executed' AND ?1 = ?1",
+        };
+        let sql = format!(
+            "SELECT id FROM approvals WHERE {condition} ORDER BY created_at DESC, id LIMIT ?2"
+        );
+        self.read(|c| {
+            let ids: Vec<String> = c
+                .prepare(&sql)?
+                .query_map(params![now(), limit as i64], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut out = Vec::new();
+            for id in ids {
+                out.extend(load(c, &id)?);
+            }
+            Ok(out)
+        })
     }
 
-    /// Records a human's decision. The requester cannot vote, each approver votes once, and a
-    /// request stops taking votes once decided.
+    /// Records a human's decision, and the audit record of it, in one transaction: a vote is
+    /// never unaudited, and a refused vote is audited too. The requester cannot vote, each
+    /// approver votes once, and a request stops taking votes once decided; the decision moves
+    /// the request's change request along (unless people closed it meanwhile).
     pub fn vote(
         &self,
         id: &str,
@@ -151,58 +201,45 @@ impl Store {
         channel: &str,
     ) -> Result<std::result::Result<ApprovalRequest, Refusal>> {
         let approver = approver.trim();
-        let outcome = self.write(|tx| {
-            let Some(req) = load(tx, id)? else {
-                return Ok(Err(format!("no approval request {id}")));
+        let decision = if approve { "approve" } else { "reject" };
+        self.write(|tx| {
+            let outcome = vote_in(tx, id, approver, approve, comment, channel)?;
+            let (status, detail, environment) = match &outcome {
+                Ok(req) => (
+                    req.status.as_str().to_string(),
+                    format!(
+                        "{approver} voted {decision} on {id} via {channel}: {} of {} approvals, \
+                         the request is {}",
+                        req.approvals,
+                        req.min_approvers,
+                        req.status.as_str()
+                    ),
+                    req.call.environment.map(|e| e.as_str().to_string()),
+                ),
+                Err(why) => ("refused".to_string(), why.clone(), None),
             };
-            if approver.is_empty() {
-                return Ok(Err("an approver name is required (--as NAME)".into()));
+            let mut input = Map::new();
+            input.insert("request_id".into(), json!(clip(id, 64)));
+            if let Some(c) = comment {
+                input.insert("comment".into(), json!(clip(c, 256)));
             }
-            if approver.eq_ignore_ascii_case(&req.requester) {
-                return Ok(Err(format!(
-                    "{approver} requested {id} and cannot approve or reject it; another person must"
-                )));
-            }
-            if req.status != Status::Pending {
-                return Ok(Err(format!(
-                    "{id} is {} and takes no more votes",
-                    req.status.as_str()
-                )));
-            }
-            if req
-                .votes
-                .iter()
-                .any(|v| v.approver.eq_ignore_ascii_case(approver))
-            {
-                return Ok(Err(format!(
-                    "{approver} has already voted on {id}; approvers must be distinct people"
-                )));
-            }
-            let decision = if approve { "approve" } else { "reject" };
-            tx.execute(
-                "INSERT INTO approval_votes (request_id, approver, decision, comment, channel, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, approver, decision, comment, channel, now()],
+            append_in(
+                tx,
+                &AuditRecord {
+                    kind: "vote".into(),
+                    correlation_id: new_id("vote"),
+                    actor: format!("person:{}", clip(approver, 64)),
+                    tool: "aws_guardrails".into(),
+                    action: format!("{decision}_request"),
+                    targets: vec![clip(id, 64)],
+                    input,
+                    outcome: status,
+                    detail,
+                    environment,
+                    ..AuditRecord::default()
+                },
             )?;
-            let approvals = req.approvals + u32::from(approve);
-            let new_status = if !approve {
-                Some(Status::Rejected)
-            } else if approvals >= req.min_approvers {
-                Some(Status::Approved)
-            } else {
-                None
-            };
-            if let Some(s) = new_status {
-                tx.execute(
-                    "UPDATE approvals SET status = ?2, decided_at = ?3 WHERE id = ?1",
-                    params![id, s.as_str(), now()],
-                )?;
-            }
-            Ok(Ok(()))
-        })?;
-        Ok(match outcome {
-            Ok(()) => Ok(self.approval(id)?.expect("exists")),
-            Err(why) => Err(why),
+            Ok(outcome)
         })
     }
 
@@ -227,62 +264,220 @@ impl Store {
             (_, None) => Err(format!("no approval request {id}")),
         })
     }
+}
 
-    /// Claims an approved request for execution: it must be approved, unexpired and for exactly
-    /// these arguments. The claim is one conditional UPDATE, so of two processes racing on one
-    /// request exactly one wins.
-    pub fn claim_approval(
-        &self,
-        id: &str,
-        tool: &str,
-        action: &str,
-        args_hash: &str,
-    ) -> Result<std::result::Result<ApprovalRequest, Refusal>> {
-        let Some(req) = self.approval(id)? else {
-            return Ok(Err(format!("no approval request {id}")));
-        };
-        if req.call.tool != tool || req.call.action != action || req.args_hash != args_hash {
-            return Ok(Err(format!(
-                "{id} approved {} {} with other arguments; repeat exactly the approved call, or \
-                 request a new approval",
-                req.call.tool, req.call.action
-            )));
-        }
-        match req.status {
-            Status::Approved => {}
-            Status::Pending => {
-                return Ok(Err(format!(
-                    "{id} is still pending: {} of {} approvals; a person must run `espada-aws \
-                     approvals approve {id} --as NAME`",
-                    req.approvals, req.min_approvers
-                )));
-            }
-            other => {
-                return Ok(Err(format!(
-                    "{id} is {} and cannot be executed",
-                    other.as_str()
-                )));
-            }
-        }
-        let won = self.write(|tx| {
-            tx.execute(
-                "UPDATE approvals SET status = 'executed', executed_at = ?2
-                 WHERE id = ?1 AND status = 'approved' AND expires_at > ?2",
-                params![id, now()],
-            )
-        })?;
-        if won == 1 {
-            Ok(Ok(req))
-        } else {
-            let now_status = self
-                .approval(id)?
-                .map(|r| r.status.as_str())
-                .unwrap_or("gone");
-            Ok(Err(format!(
-                "{id} is {now_status}: an approved call runs once, within its validity"
-            )))
+fn vote_in(
+    tx: &Transaction<'_>,
+    id: &str,
+    approver: &str,
+    approve: bool,
+    comment: Option<&str>,
+    channel: &str,
+) -> rusqlite::Result<std::result::Result<ApprovalRequest, Refusal>> {
+    let Some(req) = load(tx, id)? else {
+        return Ok(Err(format!("no approval request {id}")));
+    };
+    if approver.is_empty() {
+        return Ok(Err("an approver name is required (--as NAME)".into()));
+    }
+    if approver.eq_ignore_ascii_case(&req.requester) {
+        return Ok(Err(format!(
+            "{approver} requested {id} and cannot approve or reject it; another person must"
+        )));
+    }
+    if req.status != Status::Pending {
+        return Ok(Err(format!(
+            "{id} is {} and takes no more votes",
+            req.status.as_str()
+        )));
+    }
+    if req
+        .votes
+        .iter()
+        .any(|v| v.approver.eq_ignore_ascii_case(approver))
+    {
+        return Ok(Err(format!(
+            "{approver} has already voted on {id}; approvers must be distinct people"
+        )));
+    }
+    let decision = if approve { "approve" } else { "reject" };
+    tx.execute(
+        "INSERT INTO approval_votes (request_id, approver, decision, comment, channel, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, approver, decision, comment, channel, now()],
+    )?;
+    let approvals = req.approvals + u32::from(approve);
+    let new_status = if !approve {
+        Some(Status::Rejected)
+    } else if approvals >= req.min_approvers {
+        Some(Status::Approved)
+    } else {
+        None
+    };
+    if let Some(s) = new_status {
+        tx.execute(
+            "UPDATE approvals SET status = ?2, decided_at = ?3 WHERE id = ?1",
+            params![id, s.as_str(), now()],
+        )?;
+        if let Some(cr) = &req.call.change_request_id {
+            let (to, from): (ChangeStatus, &[ChangeStatus]) = match s {
+                Status::Approved => (ChangeStatus::Approved, &[ChangeStatus::Submitted]),
+                _ => (
+                    ChangeStatus::Rejected,
+                    &[ChangeStatus::Submitted, ChangeStatus::Approved],
+                ),
+            };
+            set_change_status_in(tx, cr, to, &format!("by approval request {id}"), from)?;
         }
     }
+    Ok(Ok(load(tx, id)?.expect("exists")))
+}
+
+/// Claims an approved request for execution inside `tx` (the transaction that admits the
+/// call): it must be approved, unexpired, for exactly these arguments, in the same account,
+/// region and credentials context, for targets no more protected than when people approved it,
+/// and, where the environment needs one, carry a change request that is still open. Marking it
+/// executed is one conditional UPDATE, so of two processes racing on one request exactly one
+/// wins. A refusal changes nothing.
+pub fn claim_in(
+    tx: &Transaction<'_>,
+    id: &str,
+    claim: &Claim,
+) -> rusqlite::Result<std::result::Result<ApprovalRequest, Refusal>> {
+    let Some(req) = load(tx, id)? else {
+        return Ok(Err(format!("no approval request {id}")));
+    };
+    if req.call.tool != claim.tool
+        || req.call.action != claim.action
+        || req.args_hash != claim.args_hash
+    {
+        return Ok(Err(format!(
+            "{id} approved {} {} with other arguments; repeat exactly the approved call, or \
+             request a new approval",
+            req.call.tool, req.call.action
+        )));
+    }
+    match req.status {
+        Status::Approved => {}
+        Status::Pending => {
+            return Ok(Err(format!(
+                "{id} is still pending: {} of {} approvals; a person must run `espada-aws \
+                 approvals approve {id} --as NAME`",
+                req.approvals, req.min_approvers
+            )));
+        }
+        other => {
+            return Ok(Err(format!(
+                "{id} is {} and cannot be executed",
+                other.as_str()
+            )));
+        }
+    }
+    if let Some(why) = context_change(&req.call.context, &claim.context) {
+        return Ok(Err(format!(
+            "{id} was approved for another context: {why}; request a new approval for this one"
+        )));
+    }
+    let named = |e: Option<Environment>| e.map(Environment::as_str).unwrap_or("unknown");
+    if claim.environment > req.call.environment {
+        return Ok(Err(format!(
+            "{id} was approved for {}, but the call's targets are now {}; request a new \
+             approval, which the protection of {} decides",
+            named(req.call.environment),
+            named(claim.environment),
+            named(claim.environment)
+        )));
+    }
+    if claim.risk > req.call.risk {
+        return Ok(Err(format!(
+            "{id} was approved at {} risk, and the call is now {}; request a new approval",
+            req.call.risk.as_str(),
+            claim.risk.as_str()
+        )));
+    }
+    if claim.min_approvers > req.min_approvers {
+        return Ok(Err(format!(
+            "{id} has {} approval(s), and the protection of {} now asks for {}; request a new \
+             approval",
+            req.min_approvers,
+            named(claim.environment),
+            claim.min_approvers
+        )));
+    }
+    if let Some(given) = claim.change_request_id.as_deref()
+        && req.call.change_request_id.as_deref() != Some(given)
+    {
+        return Ok(Err(format!(
+            "{id} carries change request {}, not {given}; repeat the call with the approved \
+             change request or without change_request_id",
+            req.call.change_request_id.as_deref().unwrap_or("none")
+        )));
+    }
+    if claim.change_request_required {
+        let Some(cr) = req.call.change_request_id.as_deref() else {
+            return Ok(Err(format!(
+                "{id} carries no change request, and {} changes need one: create one with \
+                 aws_guardrails create_change_request and request a new approval with it",
+                named(claim.environment)
+            )));
+        };
+        match change_in(tx, cr)? {
+            Some(c) if c.status.is_open() => {}
+            Some(c) => {
+                return Ok(Err(format!(
+                    "change request {cr} of {id} is {}; only a submitted or approved change \
+                     request can carry a change: request a new approval with an open one",
+                    c.status.as_str()
+                )));
+            }
+            None => return Ok(Err(format!("change request {cr} of {id} does not exist"))),
+        }
+    }
+    let won = tx.execute(
+        "UPDATE approvals SET status = 'executed', executed_at = ?2
+         WHERE id = ?1 AND status = 'approved' AND expires_at > ?2",
+        params![id, now()],
+    )?;
+    if won == 1 {
+        Ok(Ok(req))
+    } else {
+        Ok(Err(format!(
+            "{id} is no longer approved: an approved call runs once, within its validity"
+        )))
+    }
+}
+
+/// What differs between the context a request was approved in and the call's, if anything.
+fn context_change(approved: &CallContext, now: &CallContext) -> Option<String> {
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "an unknown one".into());
+    if let Some(account) = &approved.account
+        && now.account.as_ref() != Some(account)
+    {
+        return Some(format!(
+            "account {account}, and the credentials now act in {}",
+            show(&now.account)
+        ));
+    }
+    if approved.region != now.region {
+        return Some(format!(
+            "region {}, and the call runs in {}",
+            show(&approved.region),
+            show(&now.region)
+        ));
+    }
+    if approved.profile != now.profile {
+        return Some(format!(
+            "profile {}, and the call uses {}",
+            approved
+                .profile
+                .as_deref()
+                .unwrap_or("(default credentials chain)"),
+            now.profile
+                .as_deref()
+                .unwrap_or("(default credentials chain)")
+        ));
+    }
+    None
 }
 
 fn load(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option<ApprovalRequest>> {

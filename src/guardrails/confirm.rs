@@ -5,7 +5,7 @@
 //! after a fixed time, and is spent when the guardrails accept it: it authorises one attempt,
 //! so a call that then fails at AWS needs a fresh plan and token.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -13,13 +13,19 @@ use super::store::{Result, Store, now};
 
 /// Hex SHA-256 of tool, action and arguments with keys in sorted order.
 pub fn binding(tool: &str, action: &str, args: &Map<String, Value>) -> String {
-    let mut canonical = String::new();
-    write_canonical(&Value::Object(args.clone()), &mut canonical);
+    let canonical = canonical(&Value::Object(args.clone()));
     let mut h = Sha256::new();
     for part in [tool, "\0", action, "\0", &canonical] {
         h.update(part.as_bytes());
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// JSON text of a value with every object's keys in sorted order: equal values, equal text.
+pub fn canonical(v: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
 }
 
 impl Store {
@@ -50,37 +56,45 @@ impl Store {
         token: &str,
         binding: &str,
     ) -> Result<std::result::Result<(), &'static str>> {
-        self.write(|tx| {
-            let row: Option<(String, i64, bool)> = tx
-                .query_row(
-                    "SELECT binding, expires_at, used FROM confirmations WHERE token = ?1",
-                    [token],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let Some((bound, expires, used)) = row else {
-                return Ok(Err(
-                    "the token is unknown (mistyped, or from another state file)",
-                ));
-            };
-            if used {
-                return Ok(Err("the token was already used"));
-            }
-            if now() >= expires {
-                return Ok(Err("the token has expired"));
-            }
-            if bound != binding {
-                return Ok(Err(
-                    "the token was issued for a different tool, action or arguments",
-                ));
-            }
-            tx.execute(
-                "UPDATE confirmations SET used = 1 WHERE token = ?1",
-                [token],
-            )?;
-            Ok(Ok(()))
-        })
+        self.write(|tx| redeem_in(tx, token, binding))
     }
+}
+
+/// Spends a token for a binding inside `tx`, or says why it cannot be used (and changes
+/// nothing). The gate redeems in the transaction that admits the call.
+pub fn redeem_in(
+    tx: &Transaction<'_>,
+    token: &str,
+    binding: &str,
+) -> rusqlite::Result<std::result::Result<(), &'static str>> {
+    let row: Option<(String, i64, bool)> = tx
+        .query_row(
+            "SELECT binding, expires_at, used FROM confirmations WHERE token = ?1",
+            [token],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((bound, expires, used)) = row else {
+        return Ok(Err(
+            "the token is unknown (mistyped, or from another state file)",
+        ));
+    };
+    if used {
+        return Ok(Err("the token was already used"));
+    }
+    if now() >= expires {
+        return Ok(Err("the token has expired"));
+    }
+    if bound != binding {
+        return Ok(Err(
+            "the token was issued for a different tool, action or arguments",
+        ));
+    }
+    tx.execute(
+        "UPDATE confirmations SET used = 1 WHERE token = ?1",
+        [token],
+    )?;
+    Ok(Ok(()))
 }
 
 fn write_canonical(v: &Value, out: &mut String) {

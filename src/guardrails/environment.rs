@@ -39,22 +39,43 @@ impl Environment {
         }
     }
 
-    /// Reads a tag value such as "Prod", "production", "stage", "dev" (case-insensitive).
+    /// Reads a name such as "Prod", "production", "stage", "dev" (case-insensitive): the
+    /// documented names and aliases only.
     pub fn parse(value: &str) -> Option<Self> {
         Some(match value.trim().to_ascii_lowercase().as_str() {
             "production" | "prod" | "prd" | "live" => Environment::Production,
-            "staging" | "stage" | "stg" | "preprod" | "pre-production" => Environment::Staging,
-            "development" | "dev" | "develop" => Environment::Development,
-            "testing" | "test" | "qa" => Environment::Testing,
+            "staging" | "stage" | "stg" | "preprod" | "pre-production" | "uat" => {
+                Environment::Staging
+            }
+            "development" | "dev" | "develop" | "sandbox" => Environment::Development,
+            "testing" | "test" | "qa" | "integration" => Environment::Testing,
             _ => return None,
         })
     }
 
-    /// The environment named by a resource's tags (`Environment`, `env` or `stage`).
+    /// The environment an environment tag's value names: a documented name or alias (any
+    /// case), else the strictest one among its words (`prod-eu`, `team_a dev`, `non-prod`
+    /// counts as production), else production: a value nobody documented must not leave a
+    /// resource less protected than it is meant to be. An empty value names none.
+    pub fn recognise(value: &str) -> Option<Self> {
+        if value.trim().is_empty() {
+            return None;
+        }
+        Some(Self::parse(value).unwrap_or_else(|| {
+            value
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter_map(Environment::parse)
+                .max()
+                .unwrap_or(Environment::Production)
+        }))
+    }
+
+    /// The environment named by a resource's tags (`Environment`, `env` or `stage`, any case);
+    /// the strictest when several name one.
     pub fn from_tags<'a>(tags: impl IntoIterator<Item = (&'a String, &'a String)>) -> Option<Self> {
         tags.into_iter()
-            .filter(|(k, _)| ENVIRONMENT_KEYS.contains(&k.to_ascii_lowercase().as_str()))
-            .filter_map(|(_, v)| Environment::parse(v))
+            .filter(|(k, _)| ENVIRONMENT_KEYS.contains(&k.trim().to_ascii_lowercase().as_str()))
+            .filter_map(|(_, v)| Environment::recognise(v))
             .max()
     }
 }
@@ -198,6 +219,20 @@ mod tests {
         assert_eq!(Environment::from_tags(&tags), Some(Environment::Testing));
         let tags: BTreeMap<String, String> = [("Owner".to_string(), "dev".to_string())].into();
         assert_eq!(Environment::from_tags(&tags), None);
+    }
+
+    #[test]
+    fn undocumented_values_fail_closed() {
+        let env = |v: &str| Environment::recognise(v);
+        assert_eq!(env(" Production "), Some(Environment::Production));
+        assert_eq!(env("PRE-PRODUCTION"), Some(Environment::Staging));
+        assert_eq!(env("prod-eu-1"), Some(Environment::Production));
+        assert_eq!(env("team_a dev"), Some(Environment::Development));
+        assert_eq!(env("non-prod"), Some(Environment::Production));
+        assert_eq!(env("qa-stage"), Some(Environment::Staging));
+        assert_eq!(env("sandbox"), Some(Environment::Development));
+        assert_eq!(env("blue"), Some(Environment::Production));
+        assert_eq!(env("  "), None);
     }
 
     #[test]

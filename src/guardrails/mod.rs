@@ -10,14 +10,21 @@
 //!    default (production) for destructive calls;
 //! 4. policies: deny wins; require_approval and require_confirmation add to the protections;
 //! 5. environment protection: approval (Critical anywhere it is set, High in production),
-//!    change request, backup before;
+//!    change request, backup before; a confirmation token for every other destructive,
+//!    high-risk or flagged call, in any environment;
 //! 6. rate limits: calls per access class and window, resources per call;
-//! 7. then: an approval request (pending; humans approve out of band) or a confirmation token
-//!    where no approval is needed; a repeated call with `approval_request_id` runs exactly the
-//!    approved arguments, once;
-//! 8. backup before, where required: if it fails, the call does not run.
+//! 7. then: an approval request (pending; humans approve out of band, and production ones
+//!    carry an open change request) or a confirmation token where no approval is needed; a
+//!    repeated call with `approval_request_id` runs exactly the approved arguments, once, in
+//!    the approved account, region and credentials context, and only while its targets are no
+//!    more protected than when people approved it;
+//! 8. admission: the token is spent or the approval claimed, the rate-limit slot taken and the
+//!    audit intent written in one transaction; if any of it fails, nothing runs;
+//! 9. backup before, where required: if it fails, the call does not run.
 //!
-//! The dispatcher writes one audit record for every call, whatever the outcome.
+//! The dispatcher audits every call, whatever the outcome: calls admitted to change AWS with an
+//! intent before and an outcome after, every other call with one record. The state file is
+//! read and written on the store's own thread ([`store::Store::run`]).
 
 pub mod approvals;
 pub mod audit;
@@ -36,11 +43,14 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use self::{
-    approvals::{ApprovalRequest, RequestedCall},
+    approvals::{ApprovalRequest, CallContext, Claim, RequestedCall, claim_in},
+    audit::{AuditRecord, append_in, bounded},
     backup::Backup,
     changes::ChangeStatus,
-    environment::{Environment, Protection},
-    policy::{Effect, Facts},
+    confirm::redeem_in,
+    environment::{Environment, EnvironmentConfig, Protection},
+    policy::{Effect, Facts, Policy},
+    ratelimit::{RateLimits, reserve_in},
     store::Store,
 };
 pub use crate::registry::{Caller, HumanAnswer, HumanChannel, Risk};
@@ -74,6 +84,44 @@ pub struct CallFacts<'a> {
     pub requester: &'a str,
 }
 
+/// The rules the guardrails decide by, as one snapshot of the state file. Kept by the store
+/// until any process changes them (see `Store::rules`).
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub environments: EnvironmentConfig,
+    pub time_zone: String,
+    pub policies: Vec<Policy>,
+    pub protections: BTreeMap<Environment, Protection>,
+    pub rate_limits: RateLimits,
+    pub approval_ttl_hours: i64,
+    pub topic: Option<String>,
+}
+
+impl Rules {
+    pub fn load(store: &Store) -> store::Result<Self> {
+        let mut protections = BTreeMap::new();
+        for e in Environment::ALL {
+            protections.insert(e, store.protection(e)?);
+        }
+        Ok(Self {
+            environments: store.environment_config()?,
+            time_zone: store.config(TIME_ZONE_KEY)?.unwrap_or_else(|| "UTC".into()),
+            policies: store.policies()?,
+            protections,
+            rate_limits: store.rate_limits()?,
+            approval_ttl_hours: store.config(APPROVAL_TTL_KEY)?.unwrap_or(24),
+            topic: store.config(TOPIC_KEY)?,
+        })
+    }
+
+    pub fn protection(&self, env: Environment) -> Protection {
+        self.protections
+            .get(&env)
+            .copied()
+            .unwrap_or_else(|| Protection::default_for(env))
+    }
+}
+
 /// What the pipeline concluded about a call, before anything ran.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evaluation {
@@ -82,6 +130,9 @@ pub struct Evaluation {
     pub environment: Option<Environment>,
     pub environment_source: String,
     pub account: Option<String>,
+    /// The region the SDK resolved for the call: the call's `region`, else `--region` /
+    /// `AWS_REGION`, else the profile's.
+    pub region: Option<String>,
     pub resources: usize,
     pub flags: Vec<String>,
     /// The environment of each target, strictest first, with where it came from.
@@ -114,10 +165,31 @@ impl Evaluation {
 
 /// What the gate lets happen.
 pub enum Gate {
-    /// Run the call (with the approval request it runs under, if any).
-    Proceed(Option<Box<ApprovalRequest>>),
+    /// Run the call: it was admitted, its audit intent is record `intent_seq`, and it runs
+    /// under `approved` if an approval request let it.
+    Proceed {
+        approved: Option<Box<ApprovalRequest>>,
+        intent_seq: i64,
+    },
     /// Do not run; answer with this result (a confirmation plan or a pending approval).
     Answer(Value),
+}
+
+/// What lets an admitted call through the gate.
+enum Pass {
+    /// Nothing is asked of it.
+    Free,
+    /// A confirmation token, spent on admission.
+    Token(String),
+    /// An approved request, claimed on admission.
+    Approval(String, Box<Claim>),
+}
+
+/// Why admission refused a call.
+enum Refusal {
+    Token(&'static str),
+    Approval(String),
+    RateLimit(String),
 }
 
 pub struct Guardrails {
@@ -165,17 +237,24 @@ impl Guardrails {
     ) -> Result<Evaluation, ToolError> {
         let risk = call.risk;
         let destructive = call.access == Access::Destructive;
-        let env_config = self.store.environment_config()?;
+        let access = call.access;
+        let (rules, usage) = self
+            .store
+            .run(move |s| {
+                let rules = s.rules()?;
+                let usage = s.usage_under(&rules.rate_limits, access)?;
+                Ok((rules, usage))
+            })
+            .await?;
+        let env_config = &rules.environments;
         let account = if env_config.accounts.is_empty() {
             None
         } else {
             let sts: aws_sdk_sts::Client = aws.client(call.region, Some(Guard::ReadOnly)).await;
             Some(aws::account_id(&sts).await?)
         };
-        let region = call
-            .region
-            .map(str::to_string)
-            .or_else(|| aws.default_region());
+        // The region the SDK resolved, so that a region set only in the profile counts.
+        let region = resolved_region(aws, call.region).await;
         // Where nothing names an environment: the account's or the region's, else, for
         // destructive calls, the configured default (production unless changed).
         let fallback = account
@@ -279,10 +358,6 @@ impl Guardrails {
             .map(|(e, id, from)| json!({"target": id, "environment": e, "from": from}))
             .collect();
 
-        let time_zone: String = self
-            .store
-            .config(TIME_ZONE_KEY)?
-            .unwrap_or_else(|| "UTC".into());
         let facts = Facts {
             tool: call.tool,
             action: call.action,
@@ -291,12 +366,11 @@ impl Guardrails {
             region: region.as_deref(),
             tags: &tag_sets,
             resources: call.targets.len(),
-            minute_of_week: policy::minute_of_week(&time_zone),
+            minute_of_week: policy::minute_of_week(&rules.time_zone),
         };
-        let matched: Vec<_> = self
-            .store
-            .policies()?
-            .into_iter()
+        let matched: Vec<&Policy> = rules
+            .policies
+            .iter()
             .filter(|p| p.enabled && p.rule.matches(&facts))
             .collect();
         let strongest = matched.iter().map(|p| p.effect).max();
@@ -309,16 +383,21 @@ impl Guardrails {
             format!("denied by policy {} ({}){why}", p.name, p.id)
         });
 
-        let protection = environment.map(|e| self.store.protection(e)).transpose()?;
+        let protection = environment.map(|e| rules.protection(e));
         let p = protection.unwrap_or(Protection::default_for(Environment::Development));
         let by_protection = p.approval_required
             && (risk == Risk::Critical
                 || (risk == Risk::High && environment == Some(Environment::Production)));
         let needs_approval = by_protection || strongest == Some(Effect::RequireApproval);
-        let needs_confirmation =
-            !needs_approval && (destructive || strongest == Some(Effect::RequireConfirmation));
+        // Every destructive, high-risk or flagged change that no approval covers asks the
+        // person for a confirmation, whatever the environment (an untagged or development
+        // resource too): flags raise a call to at least high.
+        let needs_confirmation = !needs_approval
+            && (destructive
+                || risk >= Risk::High
+                || strongest == Some(Effect::RequireConfirmation));
 
-        let limits = self.store.rate_limits()?;
+        let limits = &rules.rate_limits;
         let rate_limited = if call.targets.len() > limits.max_resources_per_call as usize {
             Some(format!(
                 "the call names {} resources and at most {} are allowed in one call; split it",
@@ -326,7 +405,7 @@ impl Guardrails {
                 limits.max_resources_per_call
             ))
         } else {
-            match self.store.usage(call.access)? {
+            match usage {
                 Some(u) if u.used >= u.max_calls => Some(format!(
                     "rate limit reached: {} {} calls in {} s; it resets at {}",
                     u.used,
@@ -344,6 +423,7 @@ impl Guardrails {
             environment,
             environment_source,
             account,
+            region,
             resources: call.targets.len(),
             flags: call.flags.iter().map(|f| f.reason.clone()).collect(),
             target_environments,
@@ -362,57 +442,107 @@ impl Guardrails {
         })
     }
 
-    /// Step 7: refuse, ask for confirmation, ask for approval, or let the call run.
+    /// Step 7–8: refuse, ask for confirmation, ask for approval, or admit the call. Admission
+    /// spends the confirmation token or claims the approval, takes the rate-limit slot and
+    /// appends `intent` to the audit log in one transaction: if any part fails, none happens
+    /// and the call does not run.
     pub async fn gate(
         &self,
         call: &CallFacts<'_>,
         eval: &Evaluation,
         aws: &AwsPool,
+        intent: AuditRecord,
     ) -> Result<Gate, ToolError> {
         if let Some(why) = eval.denied.as_ref().or(eval.rate_limited.as_ref()) {
             return Err(ToolError::Refused(format!("{why}; nothing was done")));
         }
         let hash = confirm::binding(call.tool, call.action, call.args);
-        if eval.needs_approval {
-            if let Some(id) = call.approval_request_id {
-                return match self
-                    .store
-                    .claim_approval(id, call.tool, call.action, &hash)?
-                {
-                    Ok(req) => Ok(Gate::Proceed(Some(Box::new(req)))),
-                    Err(why) => Err(ToolError::Refused(format!("{why}; nothing was done"))),
-                };
-            }
-            let change = self.check_change_request(call, eval)?;
-            let req =
-                self.request_approval(call, eval, &hash, change, "required by the guardrails")?;
-            self.notify(aws, "approval_requested", &req).await;
-            return Ok(Gate::Answer(pending_answer(&req, eval)));
-        }
-        if eval.needs_confirmation {
-            return match call.confirm_token {
-                None => {
-                    let token = self.store.issue_token(&hash, self.confirm_ttl_secs)?;
-                    Ok(Gate::Answer(confirmation_answer(
-                        call,
-                        eval,
-                        &token,
-                        self.confirm_ttl_secs,
-                    )))
-                }
-                Some(token) => match self.store.redeem_token(token, &hash)? {
-                    Ok(()) => Ok(Gate::Proceed(None)),
-                    Err(why) => Err(ToolError::Refused(format!(
-                        "confirm_token refused: {why}; nothing was done. Call again without \
-                         confirm_token to get a fresh plan and token"
-                    ))),
-                },
+        let pass = if eval.needs_approval {
+            let Some(id) = call.approval_request_id else {
+                let req = self
+                    .open_approval(call, eval, aws, "required by the guardrails")
+                    .await?;
+                return Ok(Gate::Answer(pending_answer(&req, eval)));
             };
+            let claim = Claim {
+                tool: call.tool.to_string(),
+                action: call.action.to_string(),
+                args_hash: hash.clone(),
+                context: self.context(aws, call.region, eval).await,
+                environment: eval.environment,
+                risk: eval.risk,
+                min_approvers: eval.min_approvers,
+                change_request_required: eval.change_request_required,
+                change_request_id: call.change_request_id.map(str::to_string),
+            };
+            Pass::Approval(id.to_string(), Box::new(claim))
+        } else if eval.needs_confirmation {
+            match call.confirm_token {
+                None => {
+                    let ttl = self.confirm_ttl_secs;
+                    let binding = hash.clone();
+                    let token = self
+                        .store
+                        .run(move |s| s.issue_token(&binding, ttl))
+                        .await?;
+                    return Ok(Gate::Answer(confirmation_answer(call, eval, &token, ttl)));
+                }
+                Some(token) => Pass::Token(token.to_string()),
+            }
+        } else {
+            Pass::Free
+        };
+        let access = call.access;
+        let admitted = self
+            .store
+            .run(move |s| {
+                let limits = s.rules()?.rate_limits;
+                s.write_if(|tx| {
+                    let approved = match &pass {
+                        Pass::Free => None,
+                        Pass::Token(token) => match redeem_in(tx, token, &hash)? {
+                            Ok(()) => None,
+                            Err(why) => return Ok(Err(Refusal::Token(why))),
+                        },
+                        Pass::Approval(id, claim) => match claim_in(tx, id, claim)? {
+                            Ok(req) => Some(req),
+                            Err(why) => return Ok(Err(Refusal::Approval(why))),
+                        },
+                    };
+                    if let Err(why) = reserve_in(tx, &limits, access)? {
+                        return Ok(Err(Refusal::RateLimit(why)));
+                    }
+                    let seq = append_in(tx, &intent)?;
+                    Ok(Ok((approved, seq)))
+                })
+            })
+            .await
+            .map_err(|e| {
+                ToolError::Refused(format!(
+                    "{} {} was not run: the state file could not admit it and write the audit \
+                     record that must precede it ({e}); nothing was done. Check that the state \
+                     file (--state) is writable and not full or corrupted, then retry",
+                    call.tool, call.action
+                ))
+            })?;
+        match admitted {
+            Ok((approved, intent_seq)) => Ok(Gate::Proceed {
+                approved: approved.map(Box::new),
+                intent_seq,
+            }),
+            Err(Refusal::Token(why)) => Err(ToolError::Refused(format!(
+                "confirm_token refused: {why}; nothing was done. Call again without \
+                 confirm_token to get a fresh plan and token"
+            ))),
+            Err(Refusal::Approval(why) | Refusal::RateLimit(why)) => {
+                Err(ToolError::Refused(format!("{why}; nothing was done")))
+            }
         }
-        Ok(Gate::Proceed(None))
     }
 
-    fn check_change_request(
+    /// Checks the change request a call names where its environment needs one: it must exist
+    /// and be submitted or approved. Returns the change request to record with the approval.
+    pub async fn check_change_request(
         &self,
         call: &CallFacts<'_>,
         eval: &Evaluation,
@@ -428,10 +558,11 @@ impl Guardrails {
             return Err(ToolError::Refused(format!(
                 "{env} changes need a change request: create one with aws_guardrails \
                  create_change_request (what, why, rollback plan), then repeat this call with \
-                 change_request_id; nothing was done"
+                 change_request_id (create_approval_request: change_id); nothing was done"
             )));
         };
-        match self.store.change(id)? {
+        let owned = id.to_string();
+        match self.store.run(move |s| s.change(&owned)).await? {
             Some(cr) if cr.status.is_open() => Ok(Some(id.to_string())),
             Some(cr) => Err(ToolError::Refused(format!(
                 "change request {id} is {}; only a submitted or approved change request can carry \
@@ -444,36 +575,68 @@ impl Guardrails {
         }
     }
 
-    /// Records an approval request for a call; nothing runs until humans approve it.
-    pub fn request_approval(
+    /// Records an approval request for a call, bound to its arguments' hash, its account,
+    /// region and credentials context, its environment and risk; a call whose environment
+    /// needs a change request must name an open one. People are notified; nothing runs until
+    /// they approve.
+    pub async fn open_approval(
         &self,
         call: &CallFacts<'_>,
         eval: &Evaluation,
-        hash: &str,
-        change_request_id: Option<String>,
+        aws: &AwsPool,
         reason: &str,
     ) -> Result<ApprovalRequest, ToolError> {
-        let ttl_hours: i64 = self.store.config(APPROVAL_TTL_KEY)?.unwrap_or(24);
+        let change_request_id = self.check_change_request(call, eval).await?;
         let requested = RequestedCall {
             tool: call.tool.to_string(),
             action: call.action.to_string(),
-            arguments: call.args.clone(),
+            // What people read: redacted and bounded. The hash binds the real arguments.
+            arguments: bounded(call.args).input,
             environment: eval.environment,
             risk: eval.risk,
-            reason: reason.to_string(),
+            reason: audit::clip(reason, 2048),
             change_request_id,
+            context: self.context(aws, call.region, eval).await,
         };
-        Ok(self.store.create_approval(
-            requested,
-            hash,
-            call.requester,
-            eval.min_approvers,
-            ttl_hours * 3600,
-        )?)
+        let hash = confirm::binding(call.tool, call.action, call.args);
+        let requester = call.requester.to_string();
+        let min_approvers = eval.min_approvers;
+        let req = self
+            .store
+            .run(move |s| {
+                let ttl_hours = s.rules()?.approval_ttl_hours;
+                s.create_approval(
+                    requested,
+                    &hash,
+                    &requester,
+                    min_approvers,
+                    ttl_hours * 3600,
+                )
+            })
+            .await?;
+        self.notify(aws, "approval_requested", &req).await;
+        Ok(req)
     }
 
-    /// A human's vote, from the CLI or an elicitation; moves the linked change request along
-    /// and notifies the configured topic when the request is decided.
+    /// The account, region and credentials context a call runs in. The account is read from
+    /// STS where the evaluation did not; it stays unknown when STS cannot say.
+    async fn context(&self, aws: &AwsPool, region: Option<&str>, eval: &Evaluation) -> CallContext {
+        let account = match &eval.account {
+            Some(a) => Some(a.clone()),
+            None => {
+                let sts: aws_sdk_sts::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+                aws::account_id(&sts).await.ok().filter(|a| !a.is_empty())
+            }
+        };
+        CallContext {
+            account,
+            region: eval.region.clone(),
+            profile: aws.key(None).profile,
+        }
+    }
+
+    /// A human's vote, from the CLI or an elicitation, audited with it; the store moves the
+    /// linked change request along. Notifies the configured topic when the request is decided.
     pub async fn vote(
         &self,
         aws: &AwsPool,
@@ -483,20 +646,21 @@ impl Guardrails {
         comment: Option<&str>,
         channel: &str,
     ) -> Result<ApprovalRequest, ToolError> {
+        let (id, approver, comment, channel) = (
+            id.to_string(),
+            approver.to_string(),
+            comment.map(str::to_string),
+            channel.to_string(),
+        );
         let req = self
             .store
-            .vote(id, approver, approve, comment, channel)?
+            .run(move |s| s.vote(&id, &approver, approve, comment.as_deref(), &channel))
+            .await?
             .map_err(ToolError::Refused)?;
-        let decided = match req.status {
-            approvals::Status::Approved => Some(ChangeStatus::Approved),
-            approvals::Status::Rejected => Some(ChangeStatus::Rejected),
-            _ => None,
-        };
-        if let Some(status) = decided {
-            if let Some(cr) = &req.call.change_request_id {
-                self.store
-                    .set_change_status(cr, status, &format!("by approval request {id}"))?;
-            }
+        if matches!(
+            req.status,
+            approvals::Status::Approved | approvals::Status::Rejected
+        ) {
             self.notify(aws, &format!("approval_{}", req.status.as_str()), &req)
                 .await;
         }
@@ -504,18 +668,24 @@ impl Guardrails {
     }
 
     /// Marks the change request of an executed approved call as implemented.
-    pub fn mark_implemented(&self, req: &ApprovalRequest) -> Result<(), ToolError> {
-        if let Some(cr) = &req.call.change_request_id {
-            self.store.set_change_status(
-                cr,
-                ChangeStatus::Implemented,
-                &format!("by {}", req.id),
-            )?;
+    pub async fn mark_implemented(&self, req: &ApprovalRequest) -> Result<(), ToolError> {
+        if let Some(cr) = req.call.change_request_id.clone() {
+            let note = format!("by {}", req.id);
+            self.store
+                .run(move |s| {
+                    s.set_change_status(
+                        &cr,
+                        ChangeStatus::Implemented,
+                        &note,
+                        &[ChangeStatus::Submitted, ChangeStatus::Approved],
+                    )
+                })
+                .await?;
         }
         Ok(())
     }
 
-    /// Step 8: takes and records the backups a destructive call needs. Calls without a backup
+    /// Step 9: takes and records the backups a destructive call needs. Calls without a backup
     /// recipe get none (and the result says so).
     pub async fn backup_before(
         &self,
@@ -541,27 +711,33 @@ impl Guardrails {
         )
         .await?;
         let region = region.map(str::to_string).or_else(|| aws.default_region());
-        made.into_iter()
-            .map(|(instance, volume, snapshot)| {
-                self.store
-                    .record_backup(Backup {
-                        id: String::new(),
-                        reason: format!("{reason} (volume {volume})"),
-                        resource_id: instance,
-                        kind: "ebs-snapshot".into(),
-                        backup_id: snapshot,
-                        region: region.clone(),
-                        created_at: String::new(),
-                    })
-                    .map_err(ToolError::from)
+        let backups: Vec<Backup> = made
+            .into_iter()
+            .map(|(instance, volume, snapshot)| Backup {
+                id: String::new(),
+                reason: format!("{reason} (volume {volume})"),
+                resource_id: instance,
+                kind: "ebs-snapshot".into(),
+                backup_id: snapshot,
+                region: region.clone(),
+                created_at: String::new(),
             })
-            .collect()
+            .collect();
+        Ok(self
+            .store
+            .run(move |s| {
+                backups
+                    .into_iter()
+                    .map(|b| s.record_backup(b))
+                    .collect::<store::Result<Vec<_>>>()
+            })
+            .await?)
     }
 
     /// Publishes an approval event to the configured SNS topic. A failed notification is logged
     /// and does not change the outcome of the call.
     pub async fn notify(&self, aws: &AwsPool, event: &str, req: &ApprovalRequest) {
-        let Ok(Some(topic)) = self.store.config::<String>(TOPIC_KEY) else {
+        let Ok(Some(topic)) = self.store.run(|s| Ok(s.rules()?.topic.clone())).await else {
             return;
         };
         let message = json!({
@@ -586,6 +762,15 @@ impl Guardrails {
             tracing::warn!(topic, error = %e, "approval notification failed");
         }
     }
+}
+
+/// The region the SDK resolved for a call in `region` (or the session's): the explicit one,
+/// else what the profile or environment says.
+pub async fn resolved_region(aws: &AwsPool, region: Option<&str>) -> Option<String> {
+    aws.config(&aws.key(region))
+        .await
+        .region()
+        .map(|r| r.to_string())
 }
 
 /// Publishes one message to an SNS topic and returns its message id.
@@ -633,21 +818,30 @@ fn pending_answer(req: &ApprovalRequest, eval: &Evaluation) -> Value {
 }
 
 fn confirmation_answer(call: &CallFacts<'_>, eval: &Evaluation, token: &str, ttl: i64) -> Value {
+    let why = if eval.destructive {
+        "destructive".to_string()
+    } else if eval.risk >= Risk::High {
+        match eval.flags.first() {
+            Some(flag) => format!("{} risk ({flag})", eval.risk.as_str()),
+            None => format!("{} risk", eval.risk.as_str()),
+        }
+    } else {
+        "held for confirmation by a policy".to_string()
+    };
     json!({
         "status": "confirmation_required",
         "summary": format!(
-            "{} {} is {} and was not run. Show the plan to the user; if they agree, repeat the \
-             same call with confirm_token.",
+            "{} {} is {why} and was not run. Show the plan to the user; if they agree, repeat \
+             the same call with confirm_token.",
             call.tool,
             call.action,
-            if eval.destructive { "destructive" } else { "held for confirmation by a policy" }
         ),
         "plan": {
             "tool": call.tool,
             "action": call.action,
             "effect": call.description,
             "targets": call.targets,
-            "arguments": call.args,
+            "arguments": bounded(call.args).input,
             "environment": eval.environment,
             "risk": eval.risk,
             "risk_flags": eval.flags,

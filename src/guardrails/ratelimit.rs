@@ -1,11 +1,13 @@
 //! Rate limits: at most N calls of an access class per window, and at most M resources in one
-//! call. Counted in the state file, so every process sharing it shares the limits.
+//! call. Counted in the state file, so every process sharing it shares the limits. A call's
+//! slot is taken in the transaction that admits it (after its confirmation or approval), with
+//! the check, so concurrent calls cannot all pass a check made before any of them counted.
 
-use rusqlite::params;
+use rusqlite::{Transaction, params};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::store::{Result, Store, now};
+use super::store::{Result, Store, now, rfc3339};
 use crate::registry::Access;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -68,7 +70,12 @@ impl Store {
     }
 
     pub fn usage(&self, access: Access) -> Result<Option<Usage>> {
-        let Some((bucket, limit)) = self.rate_limits()?.limit(access) else {
+        self.usage_under(&self.rate_limits()?, access)
+    }
+
+    /// Usage of `access`'s bucket under `limits`.
+    pub fn usage_under(&self, limits: &RateLimits, access: Access) -> Result<Option<Usage>> {
+        let Some((bucket, limit)) = limits.limit(access) else {
             return Ok(None);
         };
         let since = now() - limit.window_seconds as i64;
@@ -84,26 +91,51 @@ impl Store {
             used,
             max_calls: limit.max_calls,
             window_seconds: limit.window_seconds,
-            resets_at: oldest.map(|o| super::store::rfc3339(o + limit.window_seconds as i64)),
+            resets_at: oldest.map(|o| rfc3339(o + limit.window_seconds as i64)),
         }))
     }
 
-    /// Counts one executed call.
-    pub fn record_call(&self, access: Access) -> Result<()> {
-        let Some((bucket, limit)) = self.rate_limits()?.limit(access) else {
-            return Ok(());
-        };
-        let t = now();
-        self.write(|tx| {
-            tx.execute(
-                "DELETE FROM rate_events WHERE bucket = ?1 AND at <= ?2",
-                params![bucket, t - limit.window_seconds as i64],
-            )?;
-            tx.execute(
-                "INSERT INTO rate_events (bucket, at, count) VALUES (?1, ?2, 1)",
-                params![bucket, t],
-            )
-        })?;
-        Ok(())
+    /// Takes a slot for one call now, or refuses: see [`reserve_in`].
+    pub fn reserve_slot(&self, access: Access) -> Result<std::result::Result<(), String>> {
+        let limits = self.rate_limits()?;
+        self.write_if(|tx| reserve_in(tx, &limits, access))
     }
+}
+
+/// Checks the window and takes a slot for one call in the same transaction (`tx` holds the
+/// write lock, so two processes cannot both take the last slot). A slot is never given back:
+/// a call that is refused or fails after this point was an attempt.
+pub fn reserve_in(
+    tx: &Transaction<'_>,
+    limits: &RateLimits,
+    access: Access,
+) -> rusqlite::Result<std::result::Result<(), String>> {
+    let Some((bucket, limit)) = limits.limit(access) else {
+        return Ok(Ok(()));
+    };
+    let t = now();
+    let since = t - limit.window_seconds as i64;
+    tx.execute(
+        "DELETE FROM rate_events WHERE bucket = ?1 AND at <= ?2",
+        params![bucket, since],
+    )?;
+    let (used, oldest): (u32, Option<i64>) = tx.query_row(
+        "SELECT COALESCE(SUM(count), 0), MIN(at) FROM rate_events WHERE bucket = ?1 AND at > ?2",
+        params![bucket, since],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if used >= limit.max_calls {
+        let resets = oldest
+            .map(|o| rfc3339(o + limit.window_seconds as i64))
+            .unwrap_or_else(|| "the end of the window".into());
+        return Ok(Err(format!(
+            "rate limit reached: {used} {bucket} calls in {} s; it resets at {resets}",
+            limit.window_seconds
+        )));
+    }
+    tx.execute(
+        "INSERT INTO rate_events (bucket, at, count) VALUES (?1, ?2, 1)",
+        params![bucket, t],
+    )?;
+    Ok(Ok(()))
 }

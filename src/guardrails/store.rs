@@ -4,11 +4,16 @@
 //!
 //! One file is shared by every server process and the CLI: WAL mode, a busy timeout, and
 //! `BEGIN IMMEDIATE` for every read-modify-write, so concurrent writers serialise instead of
-//! losing updates.
+//! losing updates. The file is created `0600`: it holds approvals and the audit log, and anyone
+//! who can write it can change what the guardrails decide.
+//!
+//! The methods here are synchronous (the CLI uses them as they are). The server's async path
+//! goes through [`Store::run`], which hands the work to the store's own thread, so SQLite (and
+//! its busy timeout) never holds a tokio worker.
 
 use std::{
     path::{Path, PathBuf},
-    sync::Mutex,
+    sync::{Arc, Mutex, Weak, mpsc},
     time::Duration,
 };
 
@@ -16,6 +21,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
+use super::Rules;
 use crate::error::ToolError;
 
 /// Seconds since the Unix epoch.
@@ -47,6 +53,13 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot create the state file {path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the state file's worker thread stopped; restart espada-aws")]
+    Worker,
 }
 
 impl From<StoreError> for ToolError {
@@ -60,10 +73,22 @@ impl From<StoreError> for ToolError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// A handle on the state file; clones share one connection and one worker thread.
+#[derive(Clone)]
 pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     path: PathBuf,
     conn: Mutex<Connection>,
+    /// The rules last read, with the `rules_version` they were read at.
+    rules: Mutex<Option<(i64, Arc<Rules>)>>,
+    /// The queue of the store's thread, started on the first [`Store::run`].
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
 }
+
+type Job = Box<dyn FnOnce(&Store) + Send>;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -93,6 +118,7 @@ CREATE TABLE IF NOT EXISTS approvals (
     decided_at INTEGER,
     executed_at INTEGER
 );
+CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, created_at);
 CREATE TABLE IF NOT EXISTS approval_votes (
     request_id TEXT NOT NULL,
     approver TEXT NOT NULL,
@@ -130,14 +156,58 @@ CREATE TABLE IF NOT EXISTS audit (
     hash TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rules_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT OR IGNORE INTO rules_version (id, n) VALUES (1, 0);
 "#;
 
+/// Columns of `audit` that queries filter on, copied out of the hashed record text (which stays
+/// the only thing the hash chain covers). Added to state files written before they existed.
+const AUDIT_COLUMNS: &[(&str, &str)] = &[
+    ("kind", "'$.kind'"),
+    ("correlation_id", "'$.correlation_id'"),
+    ("tool", "'$.tool'"),
+    ("action", "'$.action'"),
+    ("outcome", "'$.outcome'"),
+    ("environment", "'$.environment'"),
+];
+
+const AUDIT_INDEXES: &str = r#"
+CREATE INDEX IF NOT EXISTS audit_by_at ON audit (at);
+CREATE INDEX IF NOT EXISTS audit_by_correlation ON audit (correlation_id, kind);
+CREATE INDEX IF NOT EXISTS audit_by_action ON audit (tool, action);
+CREATE INDEX IF NOT EXISTS audit_by_outcome ON audit (outcome);
+"#;
+
+/// Every change to the rules (config, policies, protections) bumps `rules_version`, whoever
+/// makes it (this process, another one, or a person with the sqlite3 shell), so a process can
+/// keep the rules it read until the counter moves.
+fn version_triggers() -> String {
+    let mut sql = String::new();
+    for table in ["config", "policies", "protections"] {
+        for event in ["INSERT", "UPDATE", "DELETE"] {
+            sql.push_str(&format!(
+                "CREATE TRIGGER IF NOT EXISTS {table}_{} AFTER {event} ON {table} \
+                 BEGIN UPDATE rules_version SET n = n + 1 WHERE id = 1; END;\n",
+                event.to_ascii_lowercase()
+            ));
+        }
+    }
+    sql
+}
+
 impl Store {
-    /// Opens (creating if needed) the state file.
+    /// Opens (creating if needed, with mode 0600 in a 0700 directory) the state file.
     pub fn open(path: &Path) -> Result<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
-                path: dir.to_path_buf(),
+        let memory = path.as_os_str() == ":memory:";
+        if !memory {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                create_private_dir(dir).map_err(|source| StoreError::Dir {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+            }
+            create_private_file(path).map_err(|source| StoreError::File {
+                path: path.to_path_buf(),
                 source,
             })?;
         }
@@ -146,9 +216,15 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
+        migrate_audit(&conn)?;
+        conn.execute_batch(&version_triggers())?;
         Ok(Self {
-            path: path.to_path_buf(),
-            conn: Mutex::new(conn),
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                conn: Mutex::new(conn),
+                rules: Mutex::new(None),
+                jobs: Mutex::new(None),
+            }),
         })
     }
 
@@ -164,22 +240,87 @@ impl Store {
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.inner.path
+    }
+
+    /// Runs `f` on the store's own thread and waits for it without holding an async worker.
+    /// Work from one process is done in order, one piece at a time; `f` uses the synchronous
+    /// methods and must not call `run` itself.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |store| {
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(store)));
+            // A panic in the job drops the sender: the caller gets `Worker`.
+            if let Ok(out) = out {
+                let _ = tx.send(out);
+            }
+        });
+        self.sender()?.send(job).map_err(|_| StoreError::Worker)?;
+        rx.await.map_err(|_| StoreError::Worker)?
+    }
+
+    /// The queue of the store's thread, starting the thread on first use. The thread holds only
+    /// a weak reference, so it ends when the last handle on the store is dropped.
+    fn sender(&self) -> Result<mpsc::Sender<Job>> {
+        let mut jobs = self.inner.jobs.lock().expect("store queue lock");
+        if let Some(tx) = jobs.as_ref() {
+            return Ok(tx.clone());
+        }
+        let (tx, rx) = mpsc::channel::<Job>();
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        std::thread::Builder::new()
+            .name("espada-state".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    let Some(inner) = weak.upgrade() else { break };
+                    job(&Store { inner });
+                }
+            })
+            .map_err(|_| StoreError::Worker)?;
+        *jobs = Some(tx.clone());
+        Ok(tx)
     }
 
     /// Runs `f` in an immediate (write-locking) transaction.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>) -> Result<T> {
-        let mut conn = self.conn.lock().expect("state connection lock");
+        let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
     }
 
+    /// Runs `f` in an immediate transaction that is committed only when `f` says `Ok(Ok(_))`:
+    /// a refusal (`Ok(Err(_))`) rolls back whatever `f` did before it refused.
+    pub fn write_if<T, R>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<std::result::Result<T, R>>,
+    ) -> Result<std::result::Result<T, R>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        if out.is_ok() {
+            tx.commit()?;
+        }
+        Ok(out)
+    }
+
     /// Runs `f` on the connection for reads.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let conn = self.conn.lock().expect("state connection lock");
+        let conn = self.conn();
         Ok(f(&conn)?)
+    }
+
+    /// The connection. A panic while it was held (a failed job on the store's thread) left no
+    /// transaction open, since dropping one rolls it back, so the lock is taken over.
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.inner
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A JSON config value.
@@ -219,4 +360,84 @@ impl Store {
             Ok(map)
         })
     }
+
+    /// The rules every evaluation reads (environments, time zone, policies, protections, rate
+    /// limits, approval validity, notification topic). Read again only when `rules_version`
+    /// moved, which every change to them does, in any process.
+    pub fn rules(&self) -> Result<Arc<Rules>> {
+        let version: i64 = self
+            .read(|c| c.query_row("SELECT n FROM rules_version WHERE id = 1", [], |r| r.get(0)))?;
+        if let Some((v, rules)) = self.inner.rules.lock().expect("rules cache lock").as_ref()
+            && *v == version
+        {
+            return Ok(rules.clone());
+        }
+        // The version is read before the rules: if a change slips in between, the rules kept
+        // are already the newer ones, and the next call sees the counter moved and reads again.
+        let rules = Arc::new(Rules::load(self)?);
+        *self.inner.rules.lock().expect("rules cache lock") = Some((version, rules.clone()));
+        Ok(rules)
+    }
+}
+
+/// Adds the audit columns queries filter on to a state file that predates them, filled from
+/// the records' own text.
+fn migrate_audit(conn: &Connection) -> rusqlite::Result<()> {
+    let existing: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('audit')")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (column, path) in AUDIT_COLUMNS {
+        if !existing.iter().any(|c| c == column) {
+            conn.execute_batch(&format!(
+                "ALTER TABLE audit ADD COLUMN {column} TEXT;
+                 UPDATE audit SET {column} = json_extract(record, {path});"
+            ))?;
+            if *column == "kind" {
+                // Records from before write-ahead auditing were one record per call.
+                conn.execute_batch("UPDATE audit SET kind = 'call' WHERE kind IS NULL;")?;
+            }
+        }
+    }
+    conn.execute_batch(AUDIT_INDEXES)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Creates the state file readable and writable by its owner only, before SQLite opens it
+/// (SQLite gives its WAL and shared-memory files the same mode). An existing file keeps its
+/// mode: people who share one state file between accounts chose theirs.
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(unix))]
+fn create_private_file(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }

@@ -58,6 +58,16 @@ async def call(session: ClientSession, args: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+async def confirmed(session: ClientSession, args: dict[str, Any]) -> dict[str, Any]:
+    """A high-risk call: the plan comes back first, the user agrees, the call is repeated with
+    its confirm_token."""
+    plan = await call(session, args)
+    if plan.get("status") != "confirmation_required":
+        raise StepFailed(f"{args['action']} ran without asking for confirmation: {plan}")
+    print("  (user confirms)", flush=True)
+    return await call(session, {**args, "confirm_token": plan["confirm_token"]})
+
+
 async def demo(binary: str, endpoint: str, errlog) -> None:
     params = StdioServerParameters(
         command=binary,
@@ -100,7 +110,7 @@ async def demo(binary: str, endpoint: str, errlog) -> None:
             say_note("(a private key was returned; a real assistant hands it to you once - not shown here)")
 
             say_user("Launch two t3.micro web servers.")
-            created = await call(
+            created = await confirmed(
                 session,
                 {
                     "action": "create_instances",
@@ -117,7 +127,7 @@ async def demo(binary: str, endpoint: str, errlog) -> None:
 
             say_user("Call them web-1 and web-2.")
             for n, iid in enumerate(ids, start=1):
-                await call(session, {"action": "add_tags", "resource_ids": [iid], "tags": {"Name": f"web-{n}"}})
+                await confirmed(session, {"action": "add_tags", "resource_ids": [iid], "tags": {"Name": f"web-{n}"}})
             names = {f"web-{n}": iid for n, iid in enumerate(ids, start=1)}
 
             say_user("What's running?")
@@ -126,7 +136,7 @@ async def demo(binary: str, endpoint: str, errlog) -> None:
                 say_note(f"{i['instance_id']}  {i.get('name') or '-':6}  {i['instance_type']}  {i['state']}")
 
             say_user("Stop web-1.")
-            await call(session, {"action": "stop_instances", "instance_ids": [names["web-1"]]})
+            await confirmed(session, {"action": "stop_instances", "instance_ids": [names["web-1"]]})
 
             say_user("Check their status.")
             status = await call(session, {"action": "get_instance_status", "instance_ids": ids})

@@ -153,6 +153,14 @@ async def call_ok(session: ClientSession, args: dict[str, Any], what: str) -> di
     return value
 
 
+async def call_confirmed(session: ClientSession, args: dict[str, Any], what: str) -> dict[str, Any]:
+    """A high-risk call: it first answers confirmation_required with a token, then runs when
+    repeated with that token."""
+    plan = await call_ok(session, args, f"{what} (no token)")
+    assert plan.get("status") == "confirmation_required", f"{what}: expected confirmation_required, got {plan}"
+    return await call_ok(session, {**args, "confirm_token": plan["confirm_token"]}, what)
+
+
 async def call_err(session: ClientSession, args: dict[str, Any], what: str) -> dict[str, Any]:
     result = await session.call_tool(TOOL, args)
     value = result_json(result, what)
@@ -227,7 +235,8 @@ async def sdk_checks(rep: Report, binary: str, endpoint: str, ec2, errlog) -> No
             # ---- (b) instance lifecycle, verified in moto
             async def create() -> None:
                 before = set(moto_instance_ids(ec2))
-                value = await call_ok(
+                # An environment tag decides protection: a high-risk call, confirmed first.
+                value = await call_confirmed(
                     session,
                     {"action": "create_instances", "image_id": state["ami"], "count": 1, "tags": {"Name": "e2e", "Environment": "development"}},
                     "create_instances",
@@ -268,7 +277,7 @@ async def sdk_checks(rep: Report, binary: str, endpoint: str, ec2, errlog) -> No
 
             async def stop() -> None:
                 iid = need_instance()
-                await call_ok(session, {"action": "stop_instances", "instance_ids": [iid]}, "stop_instances")
+                await call_confirmed(session, {"action": "stop_instances", "instance_ids": [iid]}, "stop_instances")
                 got = await wait_moto_state(ec2, iid, "stopped")
                 assert got == "stopped", f"boto3 shows {iid} {got!r} after stop_instances, expected 'stopped'"
 

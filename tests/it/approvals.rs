@@ -14,7 +14,7 @@ use espada_aws::{
 };
 use serde_json::{Value, json};
 
-use crate::harness::{call, cli, moto, ok, temp_state};
+use crate::harness::{call, cli, confirmed, moto, ok, temp_state};
 
 fn with(args: &Value, key: &str, value: &Value) -> Value {
     let mut a = args.clone();
@@ -260,7 +260,8 @@ async fn a_deny_policy_and_a_closed_window_block_calls() {
     )
     .await
     .unwrap();
-    ok(&d, stop).await;
+    // Stopping is a high-risk change: it runs once the person confirms it.
+    confirmed(&d, stop).await;
     assert_eq!(m.state_of(&id).await, "stopped");
 }
 
@@ -280,16 +281,17 @@ async fn rate_limits_trip_and_reset() {
         .store
         .set_config("rate_limits", &limits)
         .unwrap();
+    // Tagging is a high-risk change, confirmed first; only the confirmed call takes a slot.
     let tag =
         |n: u32| json!({"action": "add_tags", "resource_ids": [id], "tags": {"n": n.to_string()}});
-    ok(&d, tag(1)).await;
-    ok(&d, tag(2)).await;
+    confirmed(&d, tag(1)).await;
+    confirmed(&d, tag(2)).await;
     let e = call(&d, "aws_ec2", tag(3)).await.unwrap_err();
     assert!(e["message"].as_str().unwrap().contains("resets at"), "{e}");
     let usage = d.guardrails.store.usage(Access::Write).unwrap().unwrap();
     assert_eq!(usage.used, 2);
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    ok(&d, tag(3)).await;
+    confirmed(&d, tag(3)).await;
     let tags = m
         .ec2()
         .describe_tags()
@@ -469,16 +471,26 @@ async fn state_survives_a_restart_and_tampering_is_detected() {
     let (okay, out) = cli(&state, &["audit", "verify"]);
     assert!(okay && out.contains("intact"), "{out}");
     let db = rusqlite::Connection::open(&state).unwrap();
+    let seq: i64 = db
+        .query_row(
+            "SELECT seq FROM audit WHERE outcome = 'pending_approval' ORDER BY seq LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     db.execute(
-        "UPDATE audit SET record = replace(record, 'pending_approval', 'ok') WHERE seq = 2",
-        [],
+        "UPDATE audit SET record = replace(record, 'pending_approval', 'ok') WHERE seq = ?1",
+        [seq],
     )
     .unwrap();
     let (okay, out) = cli(&state, &["audit", "verify"]);
-    assert!(!okay && out.contains("record 2 was modified"), "{out}");
+    assert!(
+        !okay && out.contains(&format!("record {seq} was modified")),
+        "{out}"
+    );
     db.execute(
-        "UPDATE audit SET record = replace(record, '\"ok\"', '\"pending_approval\"') WHERE seq = 2",
-        [],
+        "UPDATE audit SET record = replace(record, '\"ok\"', '\"pending_approval\"') WHERE seq = ?1",
+        [seq],
     )
     .unwrap();
     let (okay, _) = cli(&state, &["audit", "verify"]);
@@ -513,7 +525,7 @@ async fn two_processes_racing_on_one_approval_execute_it_once() {
     let audit = a
         .guardrails
         .store
-        .query_audit(&Default::default(), 0, 100)
+        .query_audit(&Default::default(), 100)
         .unwrap()
         .0;
     let executed = audit
@@ -979,4 +991,317 @@ async fn load_balancing_tags_set_the_environment() {
         .await
         .unwrap();
     assert_eq!(held.target_groups().len(), 1);
+}
+
+/// Issue 9, hole 5: a production change carries an open change request when its approval is
+/// requested and again when the approved call runs.
+#[tokio::test]
+async fn a_production_approval_needs_an_open_change_request_when_asked_and_when_claimed() {
+    let m = moto().await;
+    let state = temp_state();
+    let d = m.strict_dispatcher(&state);
+    let id = m.launch_in(1, "production").await.remove(0);
+    let terminate = json!({"action": "terminate_instances", "instance_ids": [id]});
+    let ask = |change: Option<&Value>| {
+        let mut a = json!({"action": "create_approval_request", "target_tool": "aws_ec2",
+            "target_action": "terminate_instances", "target_arguments": {"instance_ids": [id]},
+            "reason": "decommission"});
+        if let Some(c) = change {
+            a["change_id"] = c.clone();
+        }
+        a
+    };
+    let approve = |req: &str| {
+        for who in ["alice", "bob"] {
+            let (okay, out) = cli(&state, &["approvals", "approve", req, "--as", who]);
+            assert!(okay, "{out}");
+        }
+    };
+    let new_change = || async {
+        guard(
+            &d,
+            json!({"action": "create_change_request", "title": "retire", "description": "d"}),
+        )
+        .await
+        .unwrap()["data"]["id"]
+            .clone()
+    };
+
+    // Asked without a change request: refused.
+    let e = guard(&d, ask(None)).await.unwrap_err();
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("production changes need a change request"),
+        "{e}"
+    );
+
+    // Asked while people had production need none, approved by two people; production needs
+    // one again by the time the call comes back: refused.
+    let production = espada_aws::guardrails::environment::Environment::Production;
+    let strict = d.guardrails.store.protection(production).unwrap();
+    let loose = espada_aws::guardrails::environment::Protection {
+        change_request_required: false,
+        ..strict
+    };
+    d.guardrails
+        .store
+        .set_protection(production, &loose)
+        .unwrap();
+    let req = guard(&d, ask(None)).await.unwrap()["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    approve(&req);
+    d.guardrails
+        .store
+        .set_protection(production, &strict)
+        .unwrap();
+    let e = call(
+        &d,
+        "aws_ec2",
+        with(&terminate, "approval_request_id", &json!(req)),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("carries no change request"),
+        "{e}"
+    );
+    assert_eq!(m.state_of(&id).await, "running");
+
+    // A change request the agent cancels after approval no longer carries the change.
+    let cr = new_change().await;
+    let req = guard(&d, ask(Some(&cr))).await.unwrap()["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    approve(&req);
+    let got = guard(&d, json!({"action": "get_change_request", "change_id": cr}))
+        .await
+        .unwrap();
+    assert_eq!(got["data"]["status"], "approved", "{got}");
+    guard(
+        &d,
+        json!({"action": "update_change_request_status", "change_id": cr, "status": "cancelled"}),
+    )
+    .await
+    .unwrap();
+    let e = call(
+        &d,
+        "aws_ec2",
+        with(&terminate, "approval_request_id", &json!(req)),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e["message"].as_str().unwrap().contains("is cancelled"),
+        "{e}"
+    );
+    assert_eq!(m.state_of(&id).await, "running");
+
+    // With an open change request, the approved call runs with approval_request_id alone.
+    let cr = new_change().await;
+    let req = guard(&d, ask(Some(&cr))).await.unwrap()["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    approve(&req);
+    ok(&d, with(&terminate, "approval_request_id", &json!(req))).await;
+    assert_eq!(m.state_of(&id).await, "terminated");
+    let got = guard(&d, json!({"action": "get_change_request", "change_id": cr}))
+        .await
+        .unwrap();
+    assert_eq!(got["data"]["status"], "implemented", "{got}");
+}
+
+/// Issue 9, hole 5: a change request people rejected cannot be moved back by the agent, nor
+/// carry another approval request.
+#[tokio::test]
+async fn a_change_request_people_rejected_stays_rejected() {
+    let m = moto().await;
+    let state = temp_state();
+    let d = m.strict_dispatcher(&state);
+    let id = m.launch_in(1, "production").await.remove(0);
+    let cr = guard(
+        &d,
+        json!({"action": "create_change_request", "title": "retire", "description": "d"}),
+    )
+    .await
+    .unwrap()["data"]["id"]
+        .clone();
+    let args = json!({"action": "terminate_instances", "instance_ids": [id],
+                      "change_request_id": cr});
+    let req = ok(&d, args.clone()).await["approval_request_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (okay, out) = cli(&state, &["approvals", "reject", &req, "--as", "carol"]);
+    assert!(okay && out.contains("rejected"), "{out}");
+    let status = |v: Value| v["data"]["status"].as_str().unwrap().to_string();
+    let got = guard(&d, json!({"action": "get_change_request", "change_id": cr}))
+        .await
+        .unwrap();
+    assert_eq!(status(got), "rejected");
+
+    for to in ["submitted", "draft", "cancelled", "implemented"] {
+        let e = guard(
+            &d,
+            json!({"action": "update_change_request_status", "change_id": cr, "status": to}),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            e["message"].as_str().unwrap().contains("closed"),
+            "{to}: {e}"
+        );
+    }
+    let got = guard(&d, json!({"action": "get_change_request", "change_id": cr}))
+        .await
+        .unwrap();
+    assert_eq!(status(got), "rejected", "still rejected");
+    let e = call(&d, "aws_ec2", args).await.unwrap_err();
+    assert!(
+        e["message"].as_str().unwrap().contains("is rejected"),
+        "{e}"
+    );
+    assert_eq!(m.state_of(&id).await, "running");
+
+    // The moves the agent may make.
+    let draft = guard(
+        &d,
+        json!({"action": "create_change_request", "title": "later", "description": "d",
+               "draft": true}),
+    )
+    .await
+    .unwrap()["data"]["id"]
+        .clone();
+    let moved = guard(
+        &d,
+        json!({"action": "update_change_request_status", "change_id": draft, "status": "submitted"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status(moved), "submitted");
+}
+
+/// Issue 9, hole 7: an approval granted for staging does not run a call whose target has
+/// become production since; it runs again once the target is back where people approved it.
+#[tokio::test]
+async fn an_approval_granted_for_staging_does_not_run_once_the_target_is_production() {
+    use aws_sdk_ec2::types::Tag;
+    let m = moto().await;
+    let d = m.strict_dispatcher(&temp_state());
+    let id = m.launch_in(1, "staging").await.remove(0);
+    let args = json!({"action": "terminate_instances", "instance_ids": [id]});
+    let pending = ok(&d, args.clone()).await;
+    assert_eq!(pending["evaluation"]["environment"], "staging");
+    let req = pending["approval_request_id"].clone();
+    d.guardrails
+        .vote(&d.aws, req.as_str().unwrap(), "carol", true, None, "test")
+        .await
+        .unwrap();
+    let retag = |env: &'static str| {
+        let ec2 = m.ec2();
+        let id = id.clone();
+        async move {
+            ec2.create_tags()
+                .resources(id)
+                .tags(Tag::builder().key("Environment").value(env).build())
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    retag("production").await;
+    let e = call(&d, "aws_ec2", with(&args, "approval_request_id", &req))
+        .await
+        .unwrap_err();
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("approved for staging") && msg.contains("now production"),
+        "{msg}"
+    );
+    assert_eq!(m.state_of(&id).await, "running");
+    let still = guard(
+        &d,
+        json!({"action": "get_approval_request", "request_id": req}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        still["data"]["status"], "approved",
+        "a refused claim spends nothing"
+    );
+
+    retag("staging").await;
+    ok(&d, with(&args, "approval_request_id", &req)).await;
+    assert_eq!(m.state_of(&id).await, "terminated");
+}
+
+/// Issue 9, hole 7: an approval is bound to the account, region and credentials context it
+/// was granted in.
+#[tokio::test]
+async fn an_approval_is_bound_to_its_account_and_region() {
+    let m = moto().await;
+    let state = temp_state();
+    let d = m.strict_dispatcher(&state);
+    let id = m.launch_in(1, "staging").await.remove(0);
+    let args = json!({"action": "terminate_instances", "instance_ids": [id]});
+    let pending = ok(&d, args.clone()).await;
+    let req = pending["approval_request_id"].as_str().unwrap().to_string();
+    let shown = guard(
+        &d,
+        json!({"action": "get_approval_request", "request_id": req}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        shown["data"]["context"],
+        json!({"account": "123456789012", "region": "us-east-1", "profile": null}),
+        "{shown}"
+    );
+    d.guardrails
+        .vote(&d.aws, &req, "carol", true, None, "test")
+        .await
+        .unwrap();
+    let run = with(&args, "approval_request_id", &json!(req));
+
+    // The same arguments from a server whose region is another one.
+    let elsewhere = espada_aws::dispatch::Dispatcher::new(&espada_aws::settings::Settings {
+        region: Some("eu-west-1".into()),
+        state: Some(state.clone()),
+        ..m.settings()
+    })
+    .unwrap();
+    let e = call(&elsewhere, "aws_ec2", run.clone()).await.unwrap_err();
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("region us-east-1, and the call runs in eu-west-1"),
+        "{e}"
+    );
+
+    // The same request, as if it had been granted in another account.
+    let db = rusqlite::Connection::open(&state).unwrap();
+    db.execute(
+        "UPDATE approvals SET body = replace(body, '\"account\":\"123456789012\"',
+             '\"account\":\"210987654321\"') WHERE id = ?1",
+        [&req],
+    )
+    .unwrap();
+    let e = call(&d, "aws_ec2", run.clone()).await.unwrap_err();
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("account 210987654321, and the credentials now act in 123456789012"),
+        "{e}"
+    );
+    assert_eq!(m.state_of(&id).await, "running");
 }

@@ -14,7 +14,8 @@ async fn cloudfront_distribution_in_front_of_a_bucket() {
     let d = m.dispatcher();
     ok(&d, json!({"action": "create_bucket", "bucket": "assets"})).await;
 
-    let created = ok(
+    // It rewrites the bucket's policy: a high-risk call, confirmed first.
+    let created = confirmed(
         &d,
         json!({"action": "create_distribution", "bucket": "assets",
                "default_root_object": "home.html", "price_class": "PriceClass_200"}),
@@ -72,7 +73,7 @@ async fn cloudfront_distribution_in_front_of_a_bucket() {
     assert_eq!(info["data"]["public"], json!(false), "{info}");
 
     // A second distribution for the bucket reuses the origin access control.
-    let again = ok(
+    let again = confirmed(
         &d,
         json!({"action": "create_distribution", "bucket": "assets"}),
     )

@@ -3,13 +3,14 @@
 use aws_sdk_ec2::types::{ImageAttributeName, InstanceAttributeName};
 use serde_json::json;
 
-use crate::harness::{AMI, confirmed, err, ids, moto, ok};
+use crate::harness::{AMI, confirmed, err, ids, moto, ok, try_confirmed_in};
 
 #[tokio::test]
 async fn instance_lifecycle() {
     let m = moto().await;
     let d = m.dispatcher();
-    let created = ok(
+    // Setting an environment tag is a high-risk change: confirmed first.
+    let created = confirmed(
         &d,
         json!({
             "action": "create_instances", "image_id": AMI, "instance_type": "t3.small", "count": 2,
@@ -82,7 +83,7 @@ async fn instance_lifecycle() {
     assert_eq!(detail["data"]["termination_protection"], json!(false));
     assert_eq!(detail["data"]["tags"]["Name"], "web");
 
-    ok(
+    confirmed(
         &d,
         json!({"action": "stop_instances", "instance_ids": [one], "force": true}),
     )
@@ -94,7 +95,7 @@ async fn instance_lifecycle() {
     assert_eq!(ids(&stopped, "instances", "instance_id"), vec![one.clone()]);
 
     // Instance type changes need a stopped instance.
-    ok(&d, json!({"action": "modify_instance_attribute", "instance_id": one, "instance_type": "t3.large"})).await;
+    confirmed(&d, json!({"action": "modify_instance_attribute", "instance_id": one, "instance_type": "t3.large"})).await;
     let t = m
         .ec2()
         .describe_instance_attribute()
@@ -111,7 +112,7 @@ async fn instance_lifecycle() {
     )
     .await;
     assert_eq!(m.state_of(one).await, "running");
-    let rebooted = ok(
+    let rebooted = confirmed(
         &d,
         json!({"action": "reboot_instances", "instance_ids": [one]}),
     )
@@ -131,7 +132,7 @@ async fn instance_lifecycle() {
     );
 
     // Termination protection on, then a terminate is refused by AWS and the instance lives.
-    ok(&d, json!({"action": "modify_instance_attribute", "instance_id": one, "disable_api_termination": true})).await;
+    confirmed(&d, json!({"action": "modify_instance_attribute", "instance_id": one, "disable_api_termination": true})).await;
     let p = m
         .ec2()
         .describe_instance_attribute()
@@ -150,7 +151,7 @@ async fn instance_lifecycle() {
     )
     .await;
     assert_eq!(d2["data"]["termination_protection"], json!(true));
-    ok(&d, json!({"action": "modify_instance_attribute", "instance_id": one, "disable_api_termination": false})).await;
+    confirmed(&d, json!({"action": "modify_instance_attribute", "instance_id": one, "disable_api_termination": false})).await;
 
     let gone = confirmed(
         &d,
@@ -192,7 +193,7 @@ async fn tags() {
     let m = moto().await;
     let d = m.dispatcher();
     let id = m.launch(1).await.remove(0);
-    ok(
+    confirmed(
         &d,
         json!({"action": "add_tags", "resource_ids": [id], "tags": {"team": "web", "cost": "42"}}),
     )
@@ -218,7 +219,7 @@ async fn tags() {
         keys
     };
     assert_eq!(tags(m.ec2(), id.clone()).await, vec!["cost", "team"]);
-    ok(
+    confirmed(
         &d,
         json!({"action": "remove_tags", "resource_ids": [id], "tag_keys": ["cost"]}),
     )
@@ -307,7 +308,8 @@ async fn amis() {
     assert_eq!(amazon["data"]["images"].as_array().unwrap().len(), 3);
     assert!(amazon["next_token"].is_string());
 
-    let made = ok(&d, json!({"action": "create_ami", "instance_id": id, "name": "web-golden", "description": "golden", "tags": {"team": "web"}})).await;
+    // Without no_reboot the instance reboots: a high-risk call, confirmed first.
+    let made = confirmed(&d, json!({"action": "create_ami", "instance_id": id, "name": "web-golden", "description": "golden", "tags": {"team": "web"}})).await;
     let image = made["data"]["image_id"].as_str().unwrap().to_string();
     let held = m
         .ec2()
@@ -322,7 +324,7 @@ async fn amis() {
     let by_name = ok(&d, json!({"action": "list_amis", "name_pattern": "web-*"})).await;
     assert_eq!(ids(&by_name, "images", "image_id"), vec![image.clone()]);
 
-    ok(
+    confirmed(
         &d,
         json!({"action": "modify_ami_attribute", "image_id": image, "description": "golden v2",
                   "launch_permission_add": ["111122223333"]}),
@@ -564,11 +566,14 @@ async fn lists_page_to_completion() {
 async fn aws_errors_come_back_with_code_and_hint() {
     let m = moto().await;
     let d = m.dispatcher();
-    let e = err(
+    // A high-risk call is confirmed first; AWS's error comes back on the confirmed call.
+    let e = try_confirmed_in(
         &d,
+        "aws_ec2",
         json!({"action": "stop_instances", "instance_ids": ["i-0000000000000dead"]}),
     )
-    .await;
+    .await
+    .unwrap_err();
     assert_eq!(e["error"], "aws");
     assert_eq!(e["code"], "InvalidInstanceID.NotFound");
     assert!(e["hint"].as_str().unwrap().contains("list_instances"));

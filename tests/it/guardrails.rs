@@ -317,3 +317,301 @@ async fn read_only_hides_every_mutating_action_of_both_tools() {
         assert_eq!(e["error"], "refused", "{tool} {args}: {e}");
     }
 }
+
+/// Issue 9, hole 4: a flagged or high-risk write asks for a confirmation in every
+/// environment, untagged and development resources included; a medium-risk create does not.
+#[tokio::test]
+async fn risky_writes_need_a_confirmation_in_every_environment() {
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+    let m = moto().await;
+    let d = m.strict_dispatcher(&crate::harness::temp_state());
+    m.s3()
+        .create_bucket()
+        .bucket("open-me")
+        .send()
+        .await
+        .unwrap();
+    let public = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::open-me/*"}]})
+    .to_string();
+    let vpc = m.ec2().describe_vpcs().send().await.unwrap().vpcs()[0]
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    let group = |name: &'static str, env: Option<&'static str>| {
+        let ec2 = m.ec2();
+        let vpc = vpc.clone();
+        async move {
+            let mut req = ec2
+                .create_security_group()
+                .group_name(name)
+                .description(name)
+                .vpc_id(vpc);
+            if let Some(env) = env {
+                req = req.tag_specifications(
+                    TagSpecification::builder()
+                        .resource_type(ResourceType::SecurityGroup)
+                        .tags(Tag::builder().key("Environment").value(env).build())
+                        .build(),
+                );
+            }
+            req.send().await.unwrap().group_id().unwrap().to_string()
+        }
+    };
+    let dev_sg = group("dev-ssh", Some("development")).await;
+    let untagged_sg = group("untagged-ssh", None).await;
+    let ssh = |sg: &str| {
+        json!({"action": "authorize_security_group", "group_id": sg, "protocol": "tcp",
+               "from_port": 22, "cidr_blocks": ["0.0.0.0/0"]})
+    };
+    for (tool, args) in [
+        (
+            "aws_s3",
+            json!({"action": "put_bucket_policy", "bucket": "open-me", "policy": public}),
+        ),
+        (
+            "aws_s3",
+            json!({"action": "set_public_access_block", "bucket": "open-me",
+                   "block_public_policy": false}),
+        ),
+        ("aws_network", ssh(&dev_sg)),
+        ("aws_network", ssh(&untagged_sg)),
+    ] {
+        let plan = call(&d, tool, args.clone()).await.unwrap();
+        assert_eq!(plan["status"], "confirmation_required", "{args}: {plan}");
+        assert!(
+            !plan["plan"]["risk_flags"].as_array().unwrap().is_empty(),
+            "{plan}"
+        );
+    }
+    assert!(
+        m.s3()
+            .get_bucket_policy()
+            .bucket("open-me")
+            .send()
+            .await
+            .is_err(),
+        "no policy was set"
+    );
+    let rules = |sg: String| {
+        let ec2 = m.ec2();
+        async move {
+            ec2.describe_security_groups()
+                .group_ids(sg)
+                .send()
+                .await
+                .unwrap()
+                .security_groups()[0]
+                .ip_permissions()
+                .len()
+        }
+    };
+    assert_eq!(rules(dev_sg.clone()).await, 0);
+    assert_eq!(rules(untagged_sg.clone()).await, 0);
+
+    // With the person's confirmation it runs.
+    crate::harness::confirmed_in(&d, "aws_network", ssh(&dev_sg)).await;
+    assert_eq!(rules(dev_sg).await, 1);
+    // A medium-risk create asks nothing.
+    let made = ok(
+        &d,
+        json!({"action": "create_key_pair", "key_name": "plain", "key_type": "ed25519"}),
+    )
+    .await;
+    assert!(made["data"]["key_name"].is_string(), "{made}");
+}
+
+/// Issue 9, hole 3: environment tag values are read as the README documents them, and a
+/// value nobody documented counts as production rather than as no environment.
+#[tokio::test]
+async fn environment_tag_values_are_matched_as_documented() {
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+    let m = moto().await;
+    let d = m.strict_dispatcher(&crate::harness::temp_state());
+    let launch = |key: &'static str, value: &'static str| {
+        let ec2 = m.ec2();
+        async move {
+            ec2.run_instances()
+                .image_id(crate::harness::AMI)
+                .min_count(1)
+                .max_count(1)
+                .tag_specifications(
+                    TagSpecification::builder()
+                        .resource_type(ResourceType::Instance)
+                        .tags(Tag::builder().key(key).value(value).build())
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap()
+                .instances()[0]
+                .instance_id()
+                .unwrap()
+                .to_string()
+        }
+    };
+    for (key, value, want) in [
+        ("Environment", "Prod-EU", "production"),
+        ("ENV", " dev ", "development"),
+        ("stage", "pre-production", "staging"),
+        ("Environment", "QA", "testing"),
+        ("env", "sandbox", "development"),
+        ("env", "blue", "production"),
+    ] {
+        let id = launch(key, value).await;
+        let ev = call(
+            &d,
+            "aws_guardrails",
+            json!({"action": "evaluate_guardrails", "target_tool": "aws_ec2",
+                   "target_action": "stop_instances",
+                   "target_arguments": {"instance_ids": [id]}}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            ev["data"]["evaluation"]["environment"], want,
+            "{key}={value}: {ev}"
+        );
+    }
+}
+
+/// Issue 9, hole 3: the config's region rule uses the region the SDK resolved, so a region
+/// set only in the AWS profile counts (here through the CLI, with a config file of its own).
+#[tokio::test]
+async fn a_region_set_only_in_the_profile_counts_for_the_region_rule() {
+    use espada_aws::guardrails::store::Store;
+    let m = moto().await;
+    let state = crate::harness::temp_state();
+    let config = state.with_extension("aws-config");
+    std::fs::write(
+        &config,
+        "[profile regional]\nregion = eu-west-1\naws_access_key_id = testing\n\
+         aws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    Store::open(&state)
+        .unwrap()
+        .set_config(
+            "environments",
+            &EnvironmentConfig {
+                regions: [("eu-west-1".to_string(), Environment::Production)].into(),
+                default_environment: Environment::Development,
+                ..EnvironmentConfig::default()
+            },
+        )
+        .unwrap();
+    let id = m
+        .ec2_in("eu-west-1")
+        .run_instances()
+        .image_id(crate::harness::AMI)
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .unwrap()
+        .instances()[0]
+        .instance_id()
+        .unwrap()
+        .to_string();
+    let args = json!({"action": "evaluate_guardrails", "target_tool": "aws_ec2",
+        "target_action": "stop_instances", "target_arguments": {"instance_ids": [id]}})
+    .to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_espada-aws"))
+        .args([
+            "--state",
+            state.to_str().unwrap(),
+            "call",
+            "aws_guardrails",
+            &args,
+        ])
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_CONFIG_FILE", &config)
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            state.with_extension("no-credentials"),
+        )
+        .env("AWS_PROFILE", "regional")
+        .env("AWS_ENDPOINT_URL", &m.url)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("ESPADA_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let eval = &v["data"]["evaluation"];
+    assert_eq!(eval["region"], "eu-west-1", "{v}");
+    assert_eq!(eval["environment"], "production", "{v}");
+    assert!(
+        eval["environment_source"]
+            .as_str()
+            .unwrap()
+            .contains("region eu-west-1"),
+        "{v}"
+    );
+    assert_eq!(v["data"]["decision"], "require_approval", "{v}");
+}
+
+/// Issue 9, hole 11: a call's region is checked against the partitions' regions before any
+/// client is made, and the client cache keeps a bounded number of contexts.
+#[tokio::test]
+async fn regions_are_checked_and_the_client_cache_is_bounded() {
+    use espada_aws::aws::{KNOWN_REGIONS, MAX_CONTEXTS};
+    let d = Dispatcher::new(&offline_settings()).unwrap();
+    for region in ["us-east-one", "mars-1", "eu-west-1 ", ""] {
+        let e = call(
+            &d,
+            "aws_ec2",
+            json!({"action": "list_instances", "region": region}),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e["error"], "invalid_input", "{region}: {e}");
+        assert!(
+            e["message"].as_str().unwrap().contains("unknown region"),
+            "{e}"
+        );
+    }
+    assert_eq!(d.aws.cached_contexts(), 0, "no client was made");
+    for region in KNOWN_REGIONS {
+        let _: aws_sdk_ec2::Client = d.aws.client(Some(region), None).await;
+    }
+    assert!(KNOWN_REGIONS.len() > MAX_CONTEXTS);
+    assert_eq!(d.aws.cached_contexts(), MAX_CONTEXTS);
+}
+
+/// Issue 9, hole 11: the rules are read once and kept until any process changes them; a
+/// change made by another process (or straight in the file) is seen on the next call.
+#[test]
+fn rules_are_cached_until_any_process_changes_them() {
+    use espada_aws::guardrails::{
+        policy::{Effect, PolicyRule},
+        store::Store,
+    };
+    let path = crate::harness::temp_state();
+    let a = Store::open(&path).unwrap();
+    let b = Store::open(&path).unwrap();
+    let first = a.rules().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &a.rules().unwrap()), "kept");
+    b.add_policy("freeze", None, Effect::Deny, PolicyRule::default())
+        .unwrap();
+    let second = a.rules().unwrap();
+    assert_eq!(second.policies.len(), 1, "another process's change is seen");
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute("DELETE FROM policies", []).unwrap();
+    assert!(a.rules().unwrap().policies.is_empty(), "and a direct edit");
+    // Audit records and rate-limit slots do not throw the rules away.
+    let third = a.rules().unwrap();
+    a.append_audit(&Default::default()).unwrap();
+    a.reserve_slot(espada_aws::registry::Access::Write)
+        .unwrap()
+        .unwrap();
+    assert!(std::sync::Arc::ptr_eq(&third, &a.rules().unwrap()));
+}

@@ -507,6 +507,16 @@ impl StdioServer {
         line
     }
 
+    /// CPU time the server process has used so far (user + system), from /proc.
+    pub fn cpu_time(&self) -> std::time::Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // Fields after the command name (which may hold spaces) start after the last ')'.
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        // Linux reports these in clock ticks of 1/100 s (USER_HZ).
+        std::time::Duration::from_millis(ticks * 10)
+    }
+
     pub fn rss(&self) -> String {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         status

@@ -1,6 +1,7 @@
 //! The one integration-test binary (DESIGN §6): every module shares one moto server.
 
 mod approvals;
+mod audit;
 mod cloudfront;
 mod dry_runs;
 mod e2e;
@@ -17,6 +18,7 @@ mod model;
 mod network;
 mod network_mocked;
 mod perf;
+mod ratelimit;
 mod resolution;
 mod s3;
 mod s3_mocked;

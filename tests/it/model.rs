@@ -196,9 +196,10 @@ async fn re_tagging_cannot_move_a_resource_out_of_its_protection() {
         Some("staging")
     );
 
-    // Tags that do not decide the environment are an ordinary high-risk change.
+    // Tags that do not decide the environment are an ordinary high-risk change: the person
+    // confirms it.
     let dev = m.launch_in(1, "development").await.remove(0);
-    let tagged = ok(
+    let tagged = crate::harness::confirmed(
         &d,
         json!({"action": "add_tags", "resource_ids": [dev], "tags": {"Owner": "team-a"}}),
     )

@@ -85,7 +85,8 @@ async fn vpcs_and_subnets_with_cidr_checks() {
     let m = moto().await;
     let d = m.dispatcher();
     let ec2 = m.ec2();
-    let made = net(
+    // Setting an environment tag is a high-risk change: confirmed first.
+    let made = net_confirmed(
         &d,
         json!({"action": "create_vpc", "cidr_block": "10.20.0.0/16", "enable_dns_hostnames": true,
                "name": "main", "tags": {"env": "dev"}}),
@@ -264,13 +265,13 @@ async fn routing_and_gateways() {
         vec![igw.clone()]
     );
 
-    let rt = net(
+    let rt = net_confirmed(
         &d,
         json!({"action": "create_route_table", "vpc_id": vpc, "subnet_ids": subnets, "name": "public"}),
     )
     .await;
     let rt = s(&rt["data"]["route_table_id"]);
-    net(
+    net_confirmed(
         &d,
         json!({"action": "create_route", "route_table_id": rt, "destination_cidr_block": "0.0.0.0/0",
                "gateway_id": igw}),
@@ -444,14 +445,14 @@ async fn network_acls_endpoints_and_flow_logs() {
     let acls = net(&d, json!({"action": "list_network_acls", "vpc_id": vpc})).await;
     let acl = s(&acls["data"]["network_acls"][0]["network_acl_id"]);
     assert_eq!(acls["data"]["network_acls"][0]["is_default"], json!(true));
-    net(
+    net_confirmed(
         &d,
         json!({"action": "create_nacl_entry", "network_acl_id": acl, "rule_number": 90,
                "protocol": "tcp", "rule_action": "deny", "cidr_block": "203.0.113.0/24",
                "from_port": 22}),
     )
     .await;
-    net(
+    net_confirmed(
         &d,
         json!({"action": "create_nacl_entry", "network_acl_id": acl, "rule_number": 91,
                "protocol": "tcp", "rule_action": "allow", "egress": true,
@@ -683,11 +684,12 @@ async fn security_groups_flag_rules_open_to_the_internet() {
 
     let https = json!({"action": "authorize_security_group", "group_id": sg, "protocol": "tcp",
                        "from_port": 443, "cidr_blocks": ["0.0.0.0/0"], "description": "https"});
-    let r = net(&d, https.clone()).await;
+    // Opening a port is a high-risk change, confirmed first; the result still warns.
+    let r = net_confirmed(&d, https.clone()).await;
     assert!(r["data"].get("warnings").is_none(), "{r}");
     let ssh = json!({"action": "authorize_security_group", "group_id": sg, "protocol": "tcp",
                      "from_port": 22, "cidr_blocks": ["0.0.0.0/0", "10.0.0.0/8"]});
-    let r = net(&d, ssh.clone()).await;
+    let r = net_confirmed(&d, ssh.clone()).await;
     let warnings = r["data"]["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 1, "{r}");
     assert!(s(&warnings[0]).contains("tcp port 22") && s(&warnings[0]).contains("0.0.0.0/0"));
@@ -709,13 +711,13 @@ async fn security_groups_flag_rules_open_to_the_internet() {
                         "cidr_blocks": ["::/0"]});
     assert!(flags(&all_v6)[0].reason.contains("all traffic"));
 
-    net(
+    net_confirmed(
         &d,
         json!({"action": "authorize_security_group", "group_id": sg, "direction": "egress",
                "protocol": "all", "cidr_blocks": ["::/0"]}),
     )
     .await;
-    net(
+    net_confirmed(
         &d,
         json!({"action": "authorize_security_group", "group_id": db, "protocol": "tcp",
                "from_port": 5432, "source_security_group_id": sg}),
@@ -793,7 +795,7 @@ async fn security_groups_flag_rules_open_to_the_internet() {
 
     let mut revoke = ssh.clone();
     revoke["action"] = json!("revoke_security_group");
-    let r = net(&d, revoke.clone()).await;
+    let r = net_confirmed(&d, revoke.clone()).await;
     assert_eq!(r["data"]["revoked"], json!(true));
     assert!(
         group(sg.clone())
@@ -804,7 +806,7 @@ async fn security_groups_flag_rules_open_to_the_internet() {
     );
     // moto answers a revoke of a missing rule with InvalidPermission.NotFound (AWS answers
     // success with UnknownIpPermissions; mocked.rs covers that).
-    let e = net_err(&d, revoke).await;
+    let e = try_confirmed_in(&d, NET, revoke).await.unwrap_err();
     assert_eq!(e["code"], "InvalidPermission.NotFound", "{e}");
     assert!(e["hint"].as_str().unwrap().contains("list_security_groups"));
 
@@ -857,7 +859,7 @@ async fn elastic_ips() {
     )
     .await;
     assert_eq!(e["error"], "invalid_input");
-    net(
+    net_confirmed(
         &d,
         json!({"action": "associate_elastic_ip", "allocation_id": alloc, "instance_id": instance}),
     )
@@ -1214,7 +1216,7 @@ async fn three_az_vpc_scenario() {
     )
     .await;
     let public_rt = s(&public_rt["data"]["route_table_id"]);
-    net(
+    net_confirmed(
         &d,
         json!({"action": "create_route", "route_table_id": public_rt,
                "destination_cidr_block": "0.0.0.0/0", "gateway_id": igw}),
@@ -1247,14 +1249,14 @@ async fn three_az_vpc_scenario() {
     .await;
     let nat_id = s(&nat["data"]["nat_gateway_id"]);
     let nat_alloc = s(&nat["data"]["allocated_elastic_ip"]["allocation_id"]);
-    let private_rt = net(
+    let private_rt = net_confirmed(
         &d,
         json!({"action": "create_route_table", "vpc_id": vpc, "subnet_ids": private,
                "name": "prod-private"}),
     )
     .await;
     let private_rt = s(&private_rt["data"]["route_table_id"]);
-    net(
+    net_confirmed(
         &d,
         json!({"action": "create_route", "route_table_id": private_rt,
                "destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": nat_id}),

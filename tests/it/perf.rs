@@ -49,7 +49,11 @@ async fn bench_startup_size_and_call_latency() {
             .request(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
             .len();
         let mut via_mcp = Vec::new();
+        let mut cpu_before = std::time::Duration::ZERO;
         for i in 0..=CALLS {
+            if i == 1 {
+                cpu_before = server.cpu_time();
+            }
             let t = Instant::now();
             let line = server.request(
                 &json!({"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call",
@@ -60,11 +64,12 @@ async fn bench_startup_size_and_call_latency() {
                 via_mcp.push(t.elapsed()); // the first call loads the AWS config
             }
         }
-        (init, rss_init, list_bytes, via_mcp, server.rss())
+        let cpu = server.cpu_time() - cpu_before;
+        (init, rss_init, list_bytes, via_mcp, server.rss(), cpu)
     })
     .await
     .unwrap();
-    let (init, rss_init, list_bytes, via_mcp, rss_after) = report;
+    let (init, rss_init, list_bytes, via_mcp, rss_after, cpu) = report;
 
     let client = m.ec2();
     client.describe_instances().send().await.unwrap();
@@ -81,4 +86,8 @@ async fn bench_startup_size_and_call_latency() {
     eprintln!("perf: tools/list response: {list_bytes} bytes");
     eprintln!("perf: aws_ec2 list_instances over stdio: median {mcp_med:?}, p95 {mcp_p95:?}");
     eprintln!("perf: direct SDK describe_instances:      median {sdk_med:?}, p95 {sdk_p95:?}");
+    eprintln!(
+        "perf: server CPU time per list_instances call: {:?} ({CALLS} calls, 10 ms ticks)",
+        cpu / CALLS as u32
+    );
 }

@@ -592,7 +592,7 @@ async fn presigned_urls_work_and_are_bounded() {
     assert_eq!(status, 200);
     assert_eq!(body, b"a,b\n1,2\n");
 
-    let put_url = ok(
+    let put_url = confirmed(
         &d,
         json!({"action": "presign_url", "bucket": "share", "key": "upload.txt", "method": "put",
                "content_type": "text/plain"}),
@@ -661,13 +661,13 @@ async fn versioning_encryption_and_lifecycle_round_trip() {
     // get_versioning is covered in s3_mocked.rs: moto's GetBucketVersioning answer has a root
     // element the SDK rejects.
     assert_eq!(moto_versioning(&m, "settings"), "");
-    ok(
+    confirmed(
         &d,
         json!({"action": "set_versioning", "bucket": "settings", "versioning": "enabled"}),
     )
     .await;
     assert_eq!(moto_versioning(&m, "settings"), "Enabled");
-    let suspended = ok(
+    let suspended = confirmed(
         &d,
         json!({"action": "set_versioning", "bucket": "settings", "versioning": "suspended"}),
     )
@@ -686,7 +686,7 @@ async fn versioning_encryption_and_lifecycle_round_trip() {
     )
     .await;
     assert_eq!(none["data"]["encryption"], "none");
-    ok(
+    confirmed(
         &d,
         json!({"action": "set_encryption", "bucket": "settings", "encryption": "sse-kms",
                "kms_key_id": "alias/logs"}),
@@ -724,7 +724,7 @@ async fn versioning_encryption_and_lifecycle_round_trip() {
          "abort_incomplete_multipart_days": 7},
         {"id": "tmp", "enabled": false, "expiration_days": 1}
     ]);
-    ok(
+    confirmed(
         &d,
         json!({"action": "set_lifecycle", "bucket": "settings", "rules": rules}),
     )
@@ -790,7 +790,7 @@ async fn bucket_tags_are_replaced_and_removed() {
     let m = moto().await;
     let d = m.dispatcher();
     bucket(&m, "tagged").await;
-    ok(
+    confirmed(
         &d,
         json!({"action": "set_bucket_tags", "bucket": "tagged",
                "tags": {"env": "dev", "team": "web"}}),
@@ -809,7 +809,7 @@ async fn bucket_tags_are_replaced_and_removed() {
         .map(|t| (t.key(), t.value()))
         .collect();
     assert_eq!(tags, HashMap::from([("env", "dev"), ("team", "web")]));
-    ok(
+    confirmed(
         &d,
         json!({"action": "set_bucket_tags", "bucket": "tagged", "tags": {}}),
     )
@@ -859,7 +859,8 @@ async fn public_policies_are_flagged_and_found() {
             .unwrap()
             .contains("turns off block_public_policy")
     );
-    let changed = ok(&d, args).await;
+    // A critical change on an untagged bucket still asks the person first.
+    let changed = confirmed(&d, args).await;
     assert!(
         changed["summary"].as_str().unwrap().contains("Warning"),
         "{changed}"
@@ -894,7 +895,7 @@ async fn public_policies_are_flagged_and_found() {
         ])
     );
     assert_eq!(dry["data"]["plan"]["risk"], "critical", "{dry}");
-    let set = ok(&d, args).await;
+    let set = confirmed(&d, args).await;
     assert_eq!(set["data"]["public"], json!(true), "{set}");
     assert!(set["summary"].as_str().unwrap().contains("PUBLIC"));
     assert_eq!(set["data"]["risk_flags"], dry["data"]["plan"]["risk_flags"]);

@@ -208,7 +208,7 @@ async fn load_balancers_target_groups_and_listeners() {
         .iter()
         .map(|i| i.instance_id().unwrap().to_string())
         .collect();
-    ok(
+    confirmed(
         &d,
         json!({"action": "register_targets", "target_group_arn": tg_arn, "target_ids": servers}),
     )
@@ -224,7 +224,7 @@ async fn load_balancers_target_groups_and_listeners() {
     want.sort();
     assert_eq!(seen, want);
     assert!(s(&health["summary"]).contains("2 target(s)"), "{health}");
-    ok(
+    confirmed(
         &d,
         json!({"action": "deregister_targets", "target_group_arn": tg_arn, "target_ids": [servers[0]]}),
     )
@@ -243,7 +243,8 @@ async fn load_balancers_target_groups_and_listeners() {
     assert_eq!(left, [servers[1].as_str()]);
 
     // Listeners: HTTP, and HTTPS with an ACM certificate.
-    let http = ok(
+    // Listeners change who can reach what: high-risk calls, confirmed first.
+    let http = confirmed(
         &d,
         json!({"action": "create_listener", "load_balancer_arn": lb_arn, "protocol": "HTTP",
                "port": 80, "target_group_arn": tg_arn}),
@@ -265,7 +266,7 @@ async fn load_balancers_target_groups_and_listeners() {
     .await;
     assert_eq!(e["error"], "invalid_input");
     let cert = m.certificate("web.example.com");
-    let https = ok(
+    let https = confirmed(
         &d,
         json!({"action": "create_listener", "load_balancer_arn": lb_arn, "protocol": "https",
                "port": 443, "target_group_arn": tg_arn, "certificate_arn": cert,
@@ -387,7 +388,7 @@ async fn auto_scaling_groups() {
         assert!(s(&e["message"]).contains(why), "{e}");
     }
 
-    let made = ok(
+    let made = confirmed(
         &d,
         json!({"action": "create_asg", "auto_scaling_group_name": "web", "launch_template_id": lt,
                "launch_template_version": "$Latest", "min_size": 1, "max_size": 4,
@@ -425,7 +426,7 @@ async fn auto_scaling_groups() {
         vec!["web".to_string()]
     );
 
-    ok(
+    confirmed(
         &d,
         json!({"action": "update_asg", "auto_scaling_group_name": "web", "min_size": 2,
                "max_size": 5, "health_check_grace_period": 120}),
@@ -449,7 +450,7 @@ async fn auto_scaling_groups() {
         json!([{"service": "autoscaling", "kind": "auto-scaling-group", "id": "web"}])
     );
     assert_eq!(group(&m, "web").await.unwrap().desired_capacity(), Some(2));
-    ok(
+    confirmed(
         &d,
         json!({"action": "set_desired_capacity", "auto_scaling_group_name": "web",
                "desired_capacity": 3}),
@@ -467,7 +468,7 @@ async fn auto_scaling_groups() {
     .await;
     assert!(acts["data"]["activities"].is_array(), "{acts}");
 
-    ok(
+    confirmed(
         &d,
         json!({"action": "attach_target_groups", "auto_scaling_group_name": "web",
                "target_group_arns": [tg2]}),
@@ -494,7 +495,7 @@ async fn auto_scaling_groups() {
     let mut both = vec![tg.clone(), tg2.clone()];
     both.sort();
     assert_eq!(attached(&m).await, both);
-    ok(
+    confirmed(
         &d,
         json!({"action": "detach_target_groups", "auto_scaling_group_name": "web",
                "target_group_arns": [tg2]}),
@@ -564,7 +565,10 @@ async fn web_tier_behind_a_load_balancer_scenario() {
                            "description": "web load balancer", "vpc_id": vpc}),
     )
     .await["data"]["group_id"]);
-    let r = net(
+    // Opening a port is a high-risk change: the person confirms it.
+    let r = crate::harness::confirmed_in(
+        &d,
+        "aws_network",
         json!({"action": "authorize_security_group", "group_id": sg, "protocol": "tcp",
                        "from_port": 80, "cidr_blocks": ["0.0.0.0/0"]}),
     )
@@ -581,7 +585,8 @@ async fn web_tier_behind_a_load_balancer_scenario() {
     )
     .await;
     let lt = s(&lt["data"]["launch_template_id"]);
-    let lb = ok(
+    // An internet-facing load balancer is a high-risk create, confirmed first.
+    let lb = confirmed(
         &d,
         json!({"action": "create_load_balancer", "name": "web", "subnet_ids": subnets,
                "security_group_ids": [sg]}),
@@ -595,14 +600,14 @@ async fn web_tier_behind_a_load_balancer_scenario() {
     )
     .await;
     let tg = s(&tg["data"]["target_group_arn"]);
-    let listener = ok(
+    let listener = confirmed(
         &d,
         json!({"action": "create_listener", "load_balancer_arn": lb, "protocol": "HTTP",
                "port": 80, "target_group_arn": tg}),
     )
     .await;
     let listener = s(&listener["data"]["listener_arn"]);
-    ok(
+    confirmed(
         &d,
         json!({"action": "create_asg", "auto_scaling_group_name": "web",
                "launch_template_name": "web", "min_size": 2, "max_size": 4,

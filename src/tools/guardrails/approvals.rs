@@ -33,8 +33,6 @@ impl Action for CreateApprovalRequest {
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let d = dispatcher(cx);
-        let g = &d.guardrails;
-
         let call = parse_target(
             d,
             &self.target_tool,
@@ -42,11 +40,14 @@ impl Action for CreateApprovalRequest {
             self.target_arguments,
         )?;
         let eval = d.evaluate(&call, cx.caller).await?;
-        let hash = confirm::binding(call.tool.name, call.def.name, &call.args);
         let mut facts = d.facts(&call, cx.caller);
         facts.change_request_id = self.change_id.as_deref();
-        let req = g.request_approval(&facts, &eval, &hash, self.change_id.clone(), &self.reason)?;
-        g.notify(cx.aws(), "approval_requested", &req).await;
+        // The same rules as the gate's own requests: a production call needs an open change
+        // request, and the request binds the call's context.
+        let req = d
+            .guardrails
+            .open_approval(&facts, &eval, cx.aws(), &self.reason)
+            .await?;
         Ok(Output::new(
             format!(
                 "Approval request {} created for {} {}; {} person(s) must approve it with \
@@ -76,12 +77,13 @@ impl Action for GetApprovalRequest {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let req = store.approval(&self.request_id)?.ok_or_else(|| {
-            ToolError::invalid(format!("no approval request {}", self.request_id))
-        })?;
+        let id = self.request_id.clone();
+        let req = store(cx)
+            .run(move |s| s.approval(&id))
+            .await?
+            .ok_or_else(|| {
+                ToolError::invalid(format!("no approval request {}", self.request_id))
+            })?;
         Ok(Output::new(
             format!(
                 "{} is {} ({} of {} approvals).",
@@ -114,9 +116,6 @@ impl Action for ListApprovalRequests {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
         let status = match self.approval_status.unwrap_or(ApprovalFilter::Pending) {
             ApprovalFilter::Pending => Some(Status::Pending),
             ApprovalFilter::Approved => Some(Status::Approved),
@@ -127,7 +126,7 @@ impl Action for ListApprovalRequests {
             ApprovalFilter::All => None,
         };
         let limit = PageRequest::new(self.max_results, None)?.limit;
-        let list = store.approvals(status, limit)?;
+        let list = store(cx).run(move |s| s.approvals(status, limit)).await?;
         Ok(Output::new(
             format!("{} approval request(s).", list.len()),
             json!({"approval_requests": list}),
@@ -153,12 +152,13 @@ impl Action for SubmitApprovalResponse {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let req = store.approval(&self.request_id)?.ok_or_else(|| {
-            ToolError::invalid(format!("no approval request {}", self.request_id))
-        })?;
+        let id = self.request_id.clone();
+        let req = store(cx)
+            .run(move |s| s.approval(&id))
+            .await?
+            .ok_or_else(|| {
+                ToolError::invalid(format!("no approval request {}", self.request_id))
+            })?;
         let cli = format!("espada-aws approvals approve {} --as NAME", req.id);
         let Some(human) = &cx.caller.human else {
             return Err(ToolError::Refused(format!(
@@ -232,11 +232,10 @@ impl Action for CancelApprovalRequest {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let req = store
-            .cancel_approval(&self.request_id)?
+        let id = self.request_id.clone();
+        let req = store(cx)
+            .run(move |s| s.cancel_approval(&id))
+            .await?
             .map_err(ToolError::Refused)?;
         Ok(Output::new(format!("{} is cancelled.", req.id), json!(req)))
     }

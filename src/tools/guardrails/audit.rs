@@ -25,21 +25,21 @@ impl Action for LogAction {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let seq = store.append_audit(&AuditRecord {
+        let record = AuditRecord {
+            kind: "note".into(),
             correlation_id: new_id("note"),
             actor: cx.caller.requester.clone(),
             tool: "aws_guardrails".into(),
             action: "log_action".into(),
             targets: self.resource_ids.unwrap_or_default(),
             outcome: "logged".into(),
+            // Cut to the record's bound when appended.
             detail: self.message,
             environment: self.environment.map(|e| e.as_str().to_string()),
             region: cx.region(),
             ..AuditRecord::default()
-        })?;
+        };
+        let seq = store(cx).run(move |s| s.append_audit(&record)).await?;
         Ok(Output::new(
             format!("Logged as audit record {seq}."),
             json!({"seq": seq}),
@@ -75,9 +75,6 @@ impl Action for QueryAuditLogs {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
         // Newest first, paged by sequence number so records appended meanwhile do not
         // shift the pages.
         let page = PageRequest::new(self.max_results, self.next_token.as_deref())?;
@@ -90,7 +87,8 @@ impl Action for QueryAuditLogs {
             until: parse_time(self.until.as_deref(), "until")?,
             before_seq: page.aws_token.as_deref().and_then(|t| t.parse().ok()),
         };
-        let (entries, more) = store.query_audit(&q, 0, page.limit)?;
+        let limit = page.limit;
+        let (entries, more) = store(cx).run(move |s| s.query_audit(&q, limit)).await?;
         let cursor = entries.last().filter(|_| more).map(|e| e.seq.to_string());
         let (entries, next) = PageRequest { skip: 0, ..page }.finish(entries, cursor);
         Ok(Output::new(
@@ -121,12 +119,11 @@ impl Action for GetAuditLogSummary {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
         let until = parse_time(self.until.as_deref(), "until")?.unwrap_or_else(now);
         let since = parse_time(self.since.as_deref(), "since")?.unwrap_or(until - 86_400);
-        let summary = store.audit_summary(since, until)?;
+        let summary = store(cx)
+            .run(move |s| s.audit_summary(since, until))
+            .await?;
         Ok(Output::new(
             format!("{} call(s) in the period.", summary["total"]),
             summary,

@@ -78,11 +78,11 @@ impl Action for ListPreOperationBackups {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
         let limit = PageRequest::new(self.max_results, None)?.limit;
-        let list = store.backups(self.resource_id.as_deref(), limit)?;
+        let resource = self.resource_id;
+        let list = store(cx)
+            .run(move |s| s.backups(resource.as_deref(), limit))
+            .await?;
         Ok(Output::new(
             format!("{} backup(s).", list.len()),
             json!({"backups": list}),

@@ -27,20 +27,43 @@ impl Action for CreateChangeRequest {
     // A record; people approve the changes it carries.
     const RISK: Risk = Risk::Medium;
 
+    /// Change requests are read by people and kept in the state file: their texts are bounded.
+    fn validate(&self) -> Result<(), ToolError> {
+        let fields = [
+            ("title", Some(&self.title), 200),
+            ("description", Some(&self.description), 10_000),
+            ("rollback_plan", self.rollback_plan.as_ref(), 10_000),
+            ("planned_start", self.planned_start.as_ref(), 64),
+            ("planned_end", self.planned_end.as_ref(), 64),
+        ];
+        for (field, value, max) in fields {
+            if let Some(v) = value
+                && v.chars().count() > max
+            {
+                return Err(ToolError::invalid(format!(
+                    "{field} is {} characters long; keep it to at most {max} and link to longer \
+                     documents",
+                    v.chars().count()
+                )));
+            }
+        }
+        if self.title.trim().is_empty() {
+            return Err(ToolError::invalid("title must not be empty"));
+        }
+        Ok(())
+    }
+
     fn targets(&self) -> Vec<Target> {
         Vec::new()
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
         let status = if self.draft.unwrap_or(false) {
             ChangeStatus::Draft
         } else {
             ChangeStatus::Submitted
         };
-        let cr = store.create_change(ChangeRequest {
+        let cr = ChangeRequest {
             id: String::new(),
             title: self.title,
             description: self.description,
@@ -52,7 +75,8 @@ impl Action for CreateChangeRequest {
             history: Vec::new(),
             created_at: String::new(),
             updated_at: String::new(),
-        })?;
+        };
+        let cr = store(cx).run(move |s| s.create_change(cr)).await?;
         Ok(Output::new(
             format!(
                 "Change request {} is {}; pass change_request_id={} with its calls.",
@@ -83,11 +107,10 @@ impl Action for GetChangeRequest {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let cr = store
-            .change(&self.change_id)?
+        let id = self.change_id.clone();
+        let cr = store(cx)
+            .run(move |s| s.change(&id))
+            .await?
             .ok_or_else(|| ToolError::invalid(format!("no change request {}", self.change_id)))?;
         Ok(Output::new(
             format!("{} is {}.", cr.id, cr.status.as_str()),
@@ -118,7 +141,7 @@ impl Action for UpdateChangeRequestStatus {
             return Err(ToolError::invalid(
                 "change requests are approved or rejected by people, through the approval \
                  request of their change (espada-aws approvals approve ID --as NAME); use \
-                 submitted, implemented or cancelled here",
+                 draft, submitted, implemented (an approved one) or cancelled here",
             ));
         }
         Ok(())
@@ -129,16 +152,14 @@ impl Action for UpdateChangeRequestStatus {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let cr = store
-            .set_change_status(
-                &self.change_id,
-                self.status,
-                self.note.as_deref().unwrap_or(""),
-            )?
-            .ok_or_else(|| ToolError::invalid(format!("no change request {}", self.change_id)))?;
+        let (id, status) = (self.change_id.clone(), self.status);
+        let note = self.note.map(|n| crate::guardrails::audit::clip(&n, 2048));
+        // Rejected, cancelled and implemented change requests stay closed; people's decisions
+        // come only from approval votes.
+        let cr = store(cx)
+            .run(move |s| s.move_change(&id, status, note.as_deref().unwrap_or("")))
+            .await?
+            .map_err(ToolError::Refused)?;
         Ok(Output::new(
             format!("{} is now {}.", cr.id, cr.status.as_str()),
             json!(cr),
@@ -163,10 +184,8 @@ impl Action for ListChangeRequests {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let list = store.changes(self.status)?;
+        let status = self.status;
+        let list = store(cx).run(move |s| s.changes(status, 200)).await?;
         Ok(Output::new(
             format!("{} change request(s).", list.len()),
             json!({"change_requests": list}),

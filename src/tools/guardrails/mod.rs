@@ -22,11 +22,10 @@ use crate::{
         approvals::Status,
         audit::{AuditQuery, AuditRecord},
         changes::{ChangeRequest, ChangeStatus},
-        confirm,
         environment::{Environment, EnvironmentConfig, Protection},
         policy::{Effect, PolicyRule},
         ratelimit::RateLimits,
-        store::{new_id, now},
+        store::{Store, new_id, now},
     },
     output::Output,
     registry::{Access, Action, ActionDef, Cx, Kind, Risk, Target, Tool},
@@ -90,6 +89,11 @@ pub enum ApprovalFilter {
 fn dispatcher<'a>(cx: &Cx<'a>) -> &'a Dispatcher {
     cx.host::<Dispatcher>()
         .expect("aws_guardrails runs under the dispatcher")
+}
+
+/// The state file, for work done on its own thread (`Store::run`), never on an async worker.
+fn store(cx: &Cx<'_>) -> Store {
+    dispatcher(cx).guardrails.store.clone()
 }
 
 /// The guardrails' own settings as a target: changing them is judged as a production change,

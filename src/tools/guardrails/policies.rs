@@ -33,15 +33,15 @@ impl Action for AddPolicy {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let p = store.add_policy(
-            &self.name,
+        let (name, description, effect, rule) = (
+            self.name,
             self.description,
             self.effect,
             self.rule.unwrap_or_default(),
-        )?;
+        );
+        let p = store(cx)
+            .run(move |s| s.add_policy(&name, description, effect, rule))
+            .await?;
         Ok(Output::new(
             format!("Added policy {} ({}).", p.name, p.id),
             json!(p),
@@ -66,11 +66,10 @@ impl Action for GetPolicy {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let p = store
-            .policy(&self.policy_id)?
+        let id = self.policy_id.clone();
+        let p = store(cx)
+            .run(move |s| s.policy(&id))
+            .await?
             .ok_or_else(|| ToolError::invalid(format!("no policy {}", self.policy_id)))?;
         Ok(Output::new(
             format!("Policy {} ({}).", p.name, p.id),
@@ -94,10 +93,7 @@ impl Action for ListPolicies {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let list = store.policies()?;
+        let list = store(cx).run(|s| s.policies()).await?;
         Ok(Output::new(
             format!("{} polic(ies).", list.len()),
             json!({"policies": list}),
@@ -135,19 +131,23 @@ impl Action for UpdatePolicy {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let mut p = store
-            .policy(&self.policy_id)?
-            .ok_or_else(|| ToolError::invalid(format!("no policy {}", self.policy_id)))?;
-        p.name = self.name.unwrap_or(p.name);
-        p.description = self.description.or(p.description);
-        p.effect = self.effect.unwrap_or(p.effect);
-        p.rule = self.rule.unwrap_or(p.rule);
-        p.enabled = self.enabled.unwrap_or(p.enabled);
-        p.updated_at = now();
-        store.put_policy(&p)?;
+        let (id, id_shown) = (self.policy_id.clone(), self.policy_id.clone());
+        let p = store(cx)
+            .run(move |s| {
+                let Some(mut p) = s.policy(&id)? else {
+                    return Ok(None);
+                };
+                p.name = self.name.unwrap_or(p.name);
+                p.description = self.description.or(p.description);
+                p.effect = self.effect.unwrap_or(p.effect);
+                p.rule = self.rule.unwrap_or(p.rule);
+                p.enabled = self.enabled.unwrap_or(p.enabled);
+                p.updated_at = now();
+                s.put_policy(&p)?;
+                Ok(Some(p))
+            })
+            .await?
+            .ok_or_else(|| ToolError::invalid(format!("no policy {id_shown}")))?;
         Ok(Output::new(format!("Updated policy {}.", p.id), json!(p)))
     }
 }
@@ -169,10 +169,8 @@ impl Action for RemovePolicy {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        if !store.remove_policy(&self.policy_id)? {
+        let id = self.policy_id.clone();
+        if !store(cx).run(move |s| s.remove_policy(&id)).await? {
             return Err(ToolError::invalid(format!("no policy {}", self.policy_id)));
         }
         Ok(Output::new(

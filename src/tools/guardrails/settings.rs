@@ -23,16 +23,14 @@ impl Action for GetEnvironmentProtection {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
         let envs: Vec<Environment> = self
             .environment
             .map(|e| vec![e])
             .unwrap_or(Environment::ALL.to_vec());
+        let rules = store(cx).run(|s| s.rules()).await?;
         let mut out = Map::new();
         for e in envs {
-            out.insert(e.as_str().into(), json!(store.protection(e)?));
+            out.insert(e.as_str().into(), json!(rules.protection(e)));
         }
         Ok(Output::new(
             format!("Protection of {} environment(s).", out.len()),
@@ -64,19 +62,22 @@ impl Action for SetEnvironmentProtection {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let mut p: Protection = store.protection(self.environment)?;
-        p.approval_required = self.approval_required.unwrap_or(p.approval_required);
-        p.min_approvers = self.min_approvers.unwrap_or(p.min_approvers);
-        p.change_request_required = self
-            .change_request_required
-            .unwrap_or(p.change_request_required);
-        p.backup_required = self.backup_required.unwrap_or(p.backup_required);
-        store.set_protection(self.environment, &p)?;
+        let environment = self.environment;
+        let p = store(cx)
+            .run(move |s| {
+                let mut p: Protection = s.protection(environment)?;
+                p.approval_required = self.approval_required.unwrap_or(p.approval_required);
+                p.min_approvers = self.min_approvers.unwrap_or(p.min_approvers);
+                p.change_request_required = self
+                    .change_request_required
+                    .unwrap_or(p.change_request_required);
+                p.backup_required = self.backup_required.unwrap_or(p.backup_required);
+                s.set_protection(environment, &p)?;
+                Ok(p)
+            })
+            .await?;
         Ok(Output::new(
-            format!("Updated the protection of {}.", self.environment.as_str()),
+            format!("Updated the protection of {}.", environment.as_str()),
             json!(p),
         ))
     }
@@ -100,18 +101,20 @@ impl Action for CheckRateLimit {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
         let classes = self
             .access
             .map(|a| vec![a])
             .unwrap_or(vec![Access::Write, Access::Destructive]);
-        let mut usage = Vec::new();
-        for a in classes {
-            usage.extend(store.usage(a)?);
-        }
-        let limits = store.rate_limits()?;
+        let (usage, limits) = store(cx)
+            .run(move |s| {
+                let limits = s.rules()?.rate_limits;
+                let mut usage = Vec::new();
+                for a in classes {
+                    usage.extend(s.usage_under(&limits, a)?);
+                }
+                Ok((usage, limits))
+            })
+            .await?;
         let text: Vec<String> = usage
             .iter()
             .map(|u| format!("{} {}/{}", u.bucket, u.used, u.max_calls))
@@ -138,12 +141,10 @@ impl Action for GetRateLimitConfig {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
+        let rules = store(cx).run(|s| s.rules()).await?;
         Ok(Output::new(
             "Rate-limit settings.",
-            json!(store.rate_limits()?),
+            json!(rules.rate_limits),
         ))
     }
 }
@@ -166,10 +167,10 @@ impl Action for SetRateLimitConfig {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        store.set_config("rate_limits", &self.rate_limits)?;
+        let limits = self.rate_limits;
+        store(cx)
+            .run(move |s| s.set_config("rate_limits", &limits))
+            .await?;
         Ok(Output::new(
             "Rate-limit settings updated.",
             json!(self.rate_limits),
@@ -198,18 +199,20 @@ impl Action for ConfigureNotificationChannel {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
         let topic = self.topic_arn.trim().to_string();
         if topic.is_empty() {
-            store.set_config(TOPIC_KEY, &Value::Null)?;
+            store(cx)
+                .run(|s| s.set_config(TOPIC_KEY, &Value::Null))
+                .await?;
             return Ok(Output::new(
                 "Approval notifications are off.",
                 json!({"topic_arn": null}),
             ));
         }
-        store.set_config(TOPIC_KEY, &topic)?;
+        let saved = topic.clone();
+        store(cx)
+            .run(move |s| s.set_config(TOPIC_KEY, &saved))
+            .await?;
         let mut data = json!({"topic_arn": topic});
         if self.send_test.unwrap_or(false) {
             let client = cx
@@ -248,23 +251,23 @@ impl Action for GetConfig {
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
+        let store = store(cx);
+        let rules = store.run(|s| s.rules()).await?;
         let mut protections = Map::new();
         for e in Environment::ALL {
-            protections.insert(e.as_str().into(), json!(store.protection(e)?));
+            protections.insert(e.as_str().into(), json!(rules.protection(e)));
         }
         Ok(Output::new(
             "Guardrails configuration.",
             json!({
                 "state_file": store.path().display().to_string(),
                 "read_only": d.read_only(),
-                "environments": store.environment_config()?,
-                "time_zone": store.config::<String>(TIME_ZONE_KEY)?.unwrap_or_else(|| "UTC".into()),
-                "approval_ttl_hours": store.config::<i64>(APPROVAL_TTL_KEY)?.unwrap_or(24),
-                "notification_topic_arn": store.config::<String>(TOPIC_KEY)?,
+                "environments": rules.environments,
+                "time_zone": rules.time_zone,
+                "approval_ttl_hours": rules.approval_ttl_hours,
+                "notification_topic_arn": rules.topic,
                 "protections": protections,
-                "rate_limits": store.rate_limits()?,
+                "rate_limits": rules.rate_limits,
             }),
         ))
     }
@@ -305,22 +308,24 @@ impl Action for UpdateConfig {
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
-        let d = dispatcher(cx);
-        let store = &d.guardrails.store;
-
-        let mut changed = Vec::new();
-        if let Some(e) = &self.environments {
-            store.set_config("environments", e)?;
-            changed.push("environments");
-        }
-        if let Some(tz) = &self.time_zone {
-            store.set_config(TIME_ZONE_KEY, tz)?;
-            changed.push("time_zone");
-        }
-        if let Some(h) = self.approval_ttl_hours {
-            store.set_config(APPROVAL_TTL_KEY, &h)?;
-            changed.push("approval_ttl_hours");
-        }
+        let changed = store(cx)
+            .run(move |s| {
+                let mut changed = Vec::new();
+                if let Some(e) = &self.environments {
+                    s.set_config("environments", e)?;
+                    changed.push("environments");
+                }
+                if let Some(tz) = &self.time_zone {
+                    s.set_config(TIME_ZONE_KEY, tz)?;
+                    changed.push("time_zone");
+                }
+                if let Some(h) = self.approval_ttl_hours {
+                    s.set_config(APPROVAL_TTL_KEY, &h)?;
+                    changed.push("approval_ttl_hours");
+                }
+                Ok(changed)
+            })
+            .await?;
         if changed.is_empty() {
             return Err(ToolError::invalid(
                 "update_config needs environments, time_zone or approval_ttl_hours",
