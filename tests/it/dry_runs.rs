@@ -206,12 +206,13 @@ async fn fixture(m: &Moto) -> Fixture {
         .send()
         .await
         .unwrap();
-    let distribution = crate::harness::ok_in(
+    let distribution = crate::faults::agreed(
         &m.dispatcher(),
         "aws_s3",
         json!({"action": "create_distribution", "bucket": "site"}),
     )
-    .await["data"]["distribution_id"]
+    .await
+    .unwrap()["data"]["distribution_id"]
         .as_str()
         .unwrap()
         .to_string();

@@ -624,7 +624,7 @@ pub fn last_audit(
     let (entries, _) = d
         .guardrails
         .store
-        .query_audit(&Default::default(), 0, 1)
+        .query_audit(&Default::default(), 1)
         .unwrap();
     entries.into_iter().next().expect("an audit record").record
 }
@@ -649,4 +649,20 @@ pub fn moto_versioning(m: &crate::harness::Moto, bucket: &str) -> String {
         .and_then(|(_, rest)| rest.split_once("</Status>"))
         .map(|(status, _)| status.to_string())
         .unwrap_or_default()
+}
+
+/// Runs a call the way a user who agrees would: when it comes back `confirmation_required`,
+/// it is repeated with its token. `Ok` with the result, or `Err` with the tool error.
+pub async fn agreed(
+    d: &espada_aws::dispatch::Dispatcher,
+    tool: &str,
+    args: serde_json::Value,
+) -> Result<serde_json::Value, serde_json::Value> {
+    let first = crate::harness::call(d, tool, args.clone()).await?;
+    if first["status"] != "confirmation_required" {
+        return Ok(first);
+    }
+    let mut again = args.as_object().cloned().unwrap_or_default();
+    again.insert("confirm_token".into(), first["confirm_token"].clone());
+    crate::harness::call(d, tool, serde_json::Value::Object(again)).await
 }

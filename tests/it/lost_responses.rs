@@ -9,7 +9,7 @@ use espada_aws::dispatch::Dispatcher;
 use serde_json::{Value, json};
 
 use crate::{
-    faults::{Fault, FaultProxy, proxy, via},
+    faults::{Fault, FaultProxy, agreed, proxy, via},
     harness::{AMI, Moto, call, moto, ok_in},
 };
 
@@ -607,12 +607,13 @@ async fn a_distribution_whose_answer_is_lost_is_made_once_and_finished() {
     let p = proxy(&m).await;
     p.fault_times("CreateDistribution", Fault::DropResponse, 1);
     let d = via(&m, &p, 3, false);
-    let v = ok_in(
+    let v = agreed(
         &d,
         "aws_s3",
         json!({"action": "create_distribution", "bucket": "site"}),
     )
-    .await;
+    .await
+    .unwrap();
     let id = v["data"]["distribution_id"].as_str().unwrap();
     // The SDK retried with the same caller reference; CloudFront (and moto) answered
     // DistributionAlreadyExists, and the action took the distribution the first attempt made.
@@ -648,12 +649,13 @@ async fn a_distribution_whose_bucket_policy_fails_is_named() {
     let p = proxy(&m).await;
     p.fault("PutBucketPolicy", Fault::Deny);
     let d = via(&m, &p, 1, false);
-    let e = failed(
+    let e = agreed(
         &d,
         "aws_s3",
         json!({"action": "create_distribution", "bucket": "site"}),
     )
-    .await;
+    .await
+    .unwrap_err();
     partial(&e, "let it read bucket site");
     let id = e["details"]["exists"]["distribution_id"].as_str().unwrap();
     let held = m.cloudfront().get_distribution().id(id).send().await;

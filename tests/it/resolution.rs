@@ -304,12 +304,13 @@ async fn distributions_resolve_from_their_tags_and_their_origin_bucket() {
     let cf = m.cloudfront();
     let mut ids = Vec::new();
     for bucket in ["dev-site", "prod-site"] {
-        let created = ok_in(
+        let created = crate::faults::agreed(
             &lenient,
             "aws_s3",
             json!({"action": "create_distribution", "bucket": bucket}),
         )
-        .await;
+        .await
+        .unwrap();
         let arn = created["data"]["arn"].as_str().unwrap().to_string();
         cf.tag_resource()
             .resource(&arn)
