@@ -12,7 +12,10 @@ use serde_json::{Value, json};
 use super::Ec2;
 use crate::{
     aws::{
-        ec2::{filter, send, tag_specs, tags_json, time},
+        ec2::{
+            Check, call_token, filter, send, tag_specs, tags_json, time, unknown_outcome,
+            unknown_outcome_with_token,
+        },
         paging::PageRequest,
     },
     error::ToolError,
@@ -143,7 +146,17 @@ impl Action for CreateAmi {
             .set_description(self.description)
             .set_no_reboot(self.no_reboot)
             .set_tag_specifications(tag_specs(&[ResourceType::Image], self.tags.as_ref()));
-        let resp = send!(ec2, "create_image", req);
+        // CreateImage takes no idempotency token; AMI names are unique in a region, so a lost
+        // answer is checked by name.
+        let check = Check {
+            tool: "aws_ec2",
+            action: "list_amis",
+            arguments: json!({"name_pattern": self.name}),
+            look_for: format!("the AMI {}", self.name),
+        };
+        let resp = send!(ec2, "create_image", req, once: |cause| {
+            unknown_outcome("CreateImage", "the AMI", cause, check)
+        });
         let id = resp.image_id().unwrap_or_default();
         Ok(Output::new(
             format!(
@@ -261,15 +274,26 @@ impl Action for CopyAmi {
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let ec2 = Ec2::of(cx).await;
+        // One ClientToken per call, repeated by the SDK's retries.
+        let token = call_token();
         let req = ec2
             .client
             .copy_image()
             .source_image_id(&self.source_image_id)
             .source_region(&self.source_region)
             .name(&self.name)
+            .client_token(&token)
             .set_description(self.description)
             .set_encrypted(self.encrypted);
-        let resp = send!(ec2, "copy_image", req);
+        let check = Check {
+            tool: "aws_ec2",
+            action: "list_amis",
+            arguments: json!({"name_pattern": self.name}),
+            look_for: format!("the AMI {}", self.name),
+        };
+        let resp = send!(ec2, "copy_image", req, lost: |cause| {
+            unknown_outcome_with_token("CopyImage", "the copy", cause, check, &token)
+        });
         let id = resp.image_id().unwrap_or_default();
         Ok(Output::new(
             format!(
@@ -501,17 +525,34 @@ impl Action for CreateLaunchTemplate {
             .set_security_group_ids(self.security_group_ids)
             .set_user_data(self.user_data.as_deref().map(|u| STANDARD.encode(u)))
             .build();
+        // One ClientToken per call, repeated by the SDK's retries.
+        let token = call_token();
         let req = ec2
             .client
             .create_launch_template()
             .launch_template_name(&self.launch_template_name)
+            .client_token(&token)
             .set_version_description(self.description)
             .launch_template_data(data)
             .set_tag_specifications(tag_specs(
                 &[ResourceType::LaunchTemplate],
                 self.tags.as_ref(),
             ));
-        let resp = send!(ec2, "create_launch_template", req);
+        let check = Check {
+            tool: "aws_ec2",
+            action: "list_launch_templates",
+            arguments: json!({"launch_template_names": [self.launch_template_name]}),
+            look_for: format!("the template {}", self.launch_template_name),
+        };
+        let resp = send!(ec2, "create_launch_template", req, lost: |cause| {
+            unknown_outcome_with_token(
+                "CreateLaunchTemplate",
+                "the launch template",
+                cause,
+                check,
+                &token,
+            )
+        });
         let t = resp.launch_template();
         let id = t.and_then(|t| t.launch_template_id()).unwrap_or_default();
         Ok(Output::new(

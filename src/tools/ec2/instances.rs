@@ -19,7 +19,10 @@ use serde_json::{Value, json};
 use super::Ec2;
 use crate::{
     aws::{
-        ec2::{Sent, dry_run_outcome, filter, send, tag_specs, tags_json, time},
+        ec2::{
+            CALL_TAG, Check, Sent, call_token, dry_run_outcome, filter, send, tag_specs_with_call,
+            tags_json, time, unknown_outcome_with_token,
+        },
         paging::PageRequest,
     },
     error::ToolError,
@@ -263,6 +266,9 @@ impl Action for CreateInstances {
         let ec2 = Ec2::of(cx).await;
         let count = self.count.unwrap_or(1);
         let instance_type = self.instance_type.as_deref().unwrap_or("t3.micro");
+        // One ClientToken per call, repeated by the SDK's retries, so a launch whose answer
+        // was lost is not launched again; the instances carry it as their call tag.
+        let token = call_token();
         let req = ec2
             .client
             .run_instances()
@@ -270,15 +276,25 @@ impl Action for CreateInstances {
             .instance_type(InstanceType::from(instance_type))
             .min_count(count as i32)
             .max_count(count as i32)
+            .client_token(&token)
             .set_subnet_id(self.subnet_id)
             .set_security_group_ids(self.security_group_ids)
             .set_key_name(self.key_name)
             .set_user_data(self.user_data.as_deref().map(|u| STANDARD.encode(u)))
-            .set_tag_specifications(tag_specs(
+            .set_tag_specifications(Some(tag_specs_with_call(
                 &[ResourceType::Instance, ResourceType::Volume],
                 self.tags.as_ref(),
-            ));
-        let resp = send!(ec2, "run_instances", req);
+                &token,
+            )));
+        let check = Check {
+            tool: "aws_ec2",
+            action: "list_instances",
+            arguments: json!({"tags": {CALL_TAG: token}}),
+            look_for: format!("{count} instance(s)"),
+        };
+        let resp = send!(ec2, "run_instances", req, lost: |cause| {
+            unknown_outcome_with_token("RunInstances", "the instances", cause, check, &token)
+        });
         let items: Vec<Value> = resp.instances().iter().map(instance_summary).collect();
         let ids: Vec<&str> = resp
             .instances()

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Ec2;
 use crate::{
-    aws::ec2::{send, tag_specs, tags_json, time},
+    aws::ec2::{Check, send, tag_specs, tags_json, time, unknown_outcome},
     error::ToolError,
     output::Output,
     registry::{Access, Action, Cx, DryRun, Kind, Risk, Tags, Target},
@@ -101,7 +101,12 @@ impl Action for CreateKeyPair {
             .key_name(&self.key_name)
             .key_type(key_type)
             .set_tag_specifications(tag_specs(&[ResourceType::KeyPair], self.tags.as_ref()));
-        let resp = send!(ec2, "create_key_pair", req);
+        // CreateKeyPair takes no idempotency token and its answer is the only copy of the
+        // private key: it is sent once, and a lost answer says the key is lost with it.
+        let name = self.key_name.clone();
+        let resp = send!(ec2, "create_key_pair", req, once: |cause| {
+            lost_private_key(&name, cause)
+        });
         Ok(Output::new(
             format!(
                 "Created key pair {}. The private key below is shown only this once: save it now.",
@@ -146,7 +151,17 @@ impl Action for ImportKeyPair {
             .key_name(&self.key_name)
             .public_key_material(Blob::new(self.public_key.trim().as_bytes()))
             .set_tag_specifications(tag_specs(&[ResourceType::KeyPair], self.tags.as_ref()));
-        let resp = send!(ec2, "import_key_pair", req);
+        // ImportKeyPair takes no idempotency token; the name is unique, so a lost answer is
+        // checked by name.
+        let check = Check {
+            tool: "aws_ec2",
+            action: "list_key_pairs",
+            arguments: json!({"key_names": [self.key_name]}),
+            look_for: format!("the key pair {}", self.key_name),
+        };
+        let resp = send!(ec2, "import_key_pair", req, once: |cause| {
+            unknown_outcome("ImportKeyPair", "the key pair", cause, check)
+        });
         Ok(Output::new(
             format!("Imported key pair {}.", self.key_name),
             json!({
@@ -208,5 +223,38 @@ impl Action for DeleteKeyPair {
             format!("Deleted key pair {which}."),
             json!({ "deleted": which }),
         ))
+    }
+}
+
+/// The error of a create_key_pair whose answer was lost: AWS may hold the key pair, but the
+/// private key, which only that answer carried, is gone.
+fn lost_private_key(name: &str, cause: ToolError) -> ToolError {
+    let check = Check {
+        tool: "aws_ec2",
+        action: "list_key_pairs",
+        arguments: json!({"key_names": [name]}),
+        look_for: format!("the key pair {name}"),
+    };
+    match unknown_outcome("CreateKeyPair", "the key pair", cause, check) {
+        ToolError::Precondition {
+            message,
+            mut details,
+            ..
+        } => {
+            details["private_key_delivered"] = json!(false);
+            ToolError::Precondition {
+                message: format!(
+                    "{message}. The private key could not be delivered: AWS keeps no copy, so if \
+                     the key pair exists its private key is lost"
+                ),
+                hint: format!(
+                    "call aws_ec2 list_key_pairs with key_names [\"{name}\"]: if {name} is \
+                     listed, delete it with delete_key_pair key_name {name} and call \
+                     create_key_pair again; if not, call create_key_pair again"
+                ),
+                details,
+            }
+        }
+        other => other,
     }
 }

@@ -2,7 +2,7 @@
 //! `run` is never called for one.
 
 use aws_sdk_autoscaling::{
-    Client,
+    Client, Config,
     types::{AutoScalingGroup, LaunchTemplateSpecification, Tag},
 };
 use schemars::JsonSchema;
@@ -10,7 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    aws::{ec2::time, paging::PageRequest},
+    aws::{
+        ec2::{Check, OnceSent, outcome_unknown, time, unknown_outcome},
+        paging::PageRequest,
+    },
     error::ToolError,
     output::Output,
     registry::{Access, Action, Cx, Flag, Kind, Risk, Tags, Target},
@@ -418,9 +421,28 @@ impl AutoScaling {
             .set_health_check_type(i.health_check_type.map(health_check))
             .set_health_check_grace_period(i.health_check_grace_period)
             .set_tags((!tags.is_empty()).then_some(tags))
+            // CreateAutoScalingGroup takes no idempotency token: sent once.
+            .customize()
+            .config_override(Config::builder().retry_classifier(OnceSent))
             .send()
             .await
-            .map_err(ToolError::from_sdk)?;
+            .map_err(|e| {
+                if !outcome_unknown(&e) {
+                    return ToolError::from_sdk(e);
+                }
+                let check = Check {
+                    tool: "aws_ec2",
+                    action: "list_asgs",
+                    arguments: json!({"auto_scaling_group_names": [name]}),
+                    look_for: format!("the group {name}"),
+                };
+                unknown_outcome(
+                    "CreateAutoScalingGroup",
+                    "the group",
+                    ToolError::from_sdk(e),
+                    check,
+                )
+            })?;
         let data = match self.describe(name).await? {
             Some(g) => group(&g),
             None => json!({ "auto_scaling_group_name": name }),

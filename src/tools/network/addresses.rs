@@ -5,9 +5,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Network, ec2_targets, filters, specs, tag_fields};
+use super::{Network, by_call_tag, call_specs, ec2_targets, filters, tag_fields};
 use crate::{
-    aws::{ec2::send, paging::PageRequest},
+    aws::{
+        ec2::{call_token, send, unknown_outcome},
+        paging::PageRequest,
+    },
     error::ToolError,
     output::Output,
     registry::{Access, Action, Cx, DryRun, Flag, Risk, Tags, Target},
@@ -82,16 +85,22 @@ impl Action for AllocateElasticIp {
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let net = Network::of(cx).await;
+        // AllocateAddress takes no idempotency token: sent once, tagged with the call's token.
+        let token = call_token();
         let req = net
             .client
             .allocate_address()
             .domain(DomainType::Vpc)
-            .set_tag_specifications(specs(
+            .set_tag_specifications(call_specs(
                 ResourceType::ElasticIp,
                 self.name.as_ref(),
                 self.tags.as_ref(),
+                &token,
             ));
-        let r = send!(net, "allocate_address", req);
+        let check = by_call_tag("list_elastic_ips", json!({}), &token, "an Elastic IP");
+        let r = send!(net, "allocate_address", req, once: |cause| {
+            unknown_outcome("AllocateAddress", "the Elastic IP", cause, check)
+        });
         Ok(Output::new(
             format!(
                 "Allocated {} ({}).",

@@ -8,9 +8,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Network, ec2_targets, filters, specs, tag_fields};
+use super::{Network, call_specs, ec2_targets, filters, tag_fields};
 use crate::{
-    aws::{ec2::send, paging::PageRequest},
+    aws::{
+        ec2::{CALL_TAG, Check, call_token, send, unknown_outcome_with_token},
+        paging::PageRequest,
+    },
     error::ToolError,
     output::Output,
     registry::{Access, Action, Cx, DryRun, Risk, Tags, Target},
@@ -158,6 +161,9 @@ impl Action for CreateVpcEndpoint {
                 })?;
             format!("com.amazonaws.{region}.{}", self.service_name)
         };
+        // CreateVpcEndpoint takes a ClientToken (the SDK does not fill it in): one per call,
+        // repeated by the SDK's retries.
+        let token = call_token();
         let req = net
             .client
             .create_vpc_endpoint()
@@ -174,12 +180,22 @@ impl Action for CreateVpcEndpoint {
                 EndpointType::Interface => Some(self.private_dns_enabled.unwrap_or(true)),
                 EndpointType::Gateway => None,
             })
-            .set_tag_specifications(specs(
+            .client_token(&token)
+            .set_tag_specifications(call_specs(
                 ResourceType::VpcEndpoint,
                 self.name.as_ref(),
                 self.tags.as_ref(),
+                &token,
             ));
-        let r = send!(net, "create_vpc_endpoint", req);
+        let check = Check {
+            tool: "aws_network",
+            action: "list_vpc_endpoints",
+            arguments: json!({"vpc_id": self.vpc_id}),
+            look_for: format!("an endpoint to {service} tagged {CALL_TAG}={token}"),
+        };
+        let r = send!(net, "create_vpc_endpoint", req, lost: |cause| {
+            unknown_outcome_with_token("CreateVpcEndpoint", "the endpoint", cause, check, &token)
+        });
         let ep = r
             .vpc_endpoint()
             .cloned()
@@ -297,13 +313,22 @@ impl Action for ConfigureFlowLogs {
             TrafficType::Accept => SdkTrafficType::Accept,
             TrafficType::Reject => SdkTrafficType::Reject,
         };
+        // CreateFlowLogs takes a ClientToken (the SDK does not fill it in): one per call,
+        // repeated by the SDK's retries.
+        let token = call_token();
         let mut req = net
             .client
             .create_flow_logs()
             .set_resource_ids(Some(self.resource_ids.clone()))
             .resource_type(kind)
             .traffic_type(traffic)
-            .set_tag_specifications(specs(ResourceType::VpcFlowLog, None, self.tags.as_ref()));
+            .client_token(&token)
+            .set_tag_specifications(call_specs(
+                ResourceType::VpcFlowLog,
+                None,
+                self.tags.as_ref(),
+                &token,
+            ));
         let destination = match &self.s3_bucket_arn {
             Some(arn) => {
                 req = req
@@ -322,7 +347,16 @@ impl Action for ConfigureFlowLogs {
                 )
             }
         };
-        let resp = send!(net, "create_flow_logs", req);
+        // aws_network has no flow-log list: the check is the EC2 API's own.
+        let check = Check {
+            tool: "aws ec2 (CLI)",
+            action: "describe-flow-logs",
+            arguments: json!({"--filter": format!("Name=tag:{CALL_TAG},Values={token}")}),
+            look_for: format!("flow logs of {}", self.resource_ids.join(", ")),
+        };
+        let resp = send!(net, "create_flow_logs", req, lost: |cause| {
+            unknown_outcome_with_token("CreateFlowLogs", "the flow logs", cause, check, &token)
+        });
         let failed: Vec<Value> = resp
             .unsuccessful()
             .iter()

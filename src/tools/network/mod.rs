@@ -20,7 +20,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use serde_json::{Value, json};
 
 use crate::{
-    aws::ec2::{filter, tag_specs, tags_json},
+    aws::ec2::{CALL_TAG, Check, filter, tag_specs, tags_json},
     error::ToolError,
     output::Output,
     registry::{ActionDef, Cx, Tags, Target, Tool},
@@ -82,12 +82,43 @@ impl Network {
 /// Like `aws::ec2::send!`, for the first mutating request of a multi-step action: on a dry run
 /// it returns the verdict at once, naming the later steps (`$later`, a `Vec<String>`), which
 /// could not be checked.
+/// With `once: unknown` or `lost: unknown`, as `send!`'s forms of those names.
 macro_rules! send_first {
     ($net:ident, $op:literal, $req:expr, $later:expr) => {
         match $crate::aws::ec2::dry_run_outcome(
             $net.dry_run,
             $op,
             $req.dry_run($net.dry_run).send().await,
+        )? {
+            $crate::aws::ec2::Sent::Done(v) => v,
+            $crate::aws::ec2::Sent::DryRun(out) => {
+                return Ok($crate::tools::network::unchecked(out, $later));
+            }
+        }
+    };
+    ($net:ident, $op:literal, $req:expr, $later:expr, lost: $unknown:expr) => {
+        match $crate::aws::ec2::dry_run_outcome_once(
+            $net.dry_run,
+            $op,
+            $req.dry_run($net.dry_run).send().await,
+            $unknown,
+        )? {
+            $crate::aws::ec2::Sent::Done(v) => v,
+            $crate::aws::ec2::Sent::DryRun(out) => {
+                return Ok($crate::tools::network::unchecked(out, $later));
+            }
+        }
+    };
+    ($net:ident, $op:literal, $req:expr, $later:expr, once: $unknown:expr) => {
+        match $crate::aws::ec2::dry_run_outcome_once(
+            $net.dry_run,
+            $op,
+            $req.dry_run($net.dry_run)
+                .customize()
+                .config_override($crate::aws::ec2::once_sent())
+                .send()
+                .await,
+            $unknown,
         )? {
             $crate::aws::ec2::Sent::Done(v) => v,
             $crate::aws::ec2::Sent::DryRun(out) => {
@@ -112,18 +143,32 @@ fn unchecked(mut out: Output, later: Vec<String>) -> Output {
     out
 }
 
-/// Tag specifications for a create call: `tags` plus `Name` from `name`, or `None` when there
-/// are none.
-fn specs(
+/// Tag specifications for a create of an unnamed resource: `tags`, `Name` from `name`, and
+/// [`CALL_TAG`] set to the call's token, so a create whose answer was lost can be found.
+fn call_specs(
     kind: ResourceType,
     name: Option<&String>,
     tags: Option<&Tags>,
+    token: &str,
 ) -> Option<Vec<TagSpecification>> {
     let mut all = tags.cloned().unwrap_or_default();
     if let Some(n) = name {
         all.insert("Name".into(), n.clone());
     }
+    all.insert(CALL_TAG.into(), token.into());
     tag_specs(&[kind], Some(&all))
+}
+
+/// How to find what a create of an unnamed resource made: `action` of aws_network with
+/// `arguments` and the call tag.
+fn by_call_tag(action: &'static str, mut arguments: Value, token: &str, what: &str) -> Check {
+    arguments["tags"] = json!({ CALL_TAG: token });
+    Check {
+        tool: "aws_network",
+        action,
+        arguments,
+        look_for: format!("{what} (tagged {CALL_TAG}={token})"),
+    }
 }
 
 /// Filters for the optional fields and tags of a list call (`None` when there are none).

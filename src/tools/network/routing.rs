@@ -8,11 +8,15 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Network, after, any_cidr, ec2_targets, filters, precondition, send_first, specs, tag_fields,
+    Network, after, any_cidr, by_call_tag, call_specs, ec2_targets, filters, precondition,
+    send_first, tag_fields,
 };
 use crate::{
     aws::{
-        ec2::{Sent, dry_run_outcome, filter, send},
+        ec2::{
+            CALL_TAG, Check, Sent, call_token, dry_run_outcome, filter, half_done, once_sent,
+            outcome_unknown, send, step_failed, unknown_outcome, unknown_outcome_with_token,
+        },
         paging::PageRequest,
     },
     error::ToolError,
@@ -121,47 +125,67 @@ impl Action for CreateRouteTable {
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let net = Network::of(cx).await;
         let subnets = self.subnet_ids.clone().unwrap_or_default();
+        // CreateRouteTable takes a ClientToken: one per call, repeated by the SDK's retries.
+        let token = call_token();
         let req = net
             .client
             .create_route_table()
             .vpc_id(&self.vpc_id)
-            .set_tag_specifications(specs(
+            .client_token(&token)
+            .set_tag_specifications(call_specs(
                 ResourceType::RouteTable,
                 self.name.as_ref(),
                 self.tags.as_ref(),
+                &token,
             ));
-        let later = subnets
+        let later: Vec<String> = subnets
             .iter()
             .map(|s| format!("associate with {s}"))
             .collect();
-        let resp = send_first!(net, "create_route_table", req, later);
+        let check = Check {
+            tool: "aws_network",
+            action: "list_route_tables",
+            arguments: json!({"vpc_id": self.vpc_id}),
+            look_for: format!("a route table tagged {CALL_TAG}={token}"),
+        };
+        let resp = send_first!(net, "create_route_table", req, later.clone(), lost: |cause| {
+            unknown_outcome_with_token("CreateRouteTable", "the route table", cause, check, &token)
+        });
         let id = resp
             .route_table()
             .and_then(|t| t.route_table_id())
             .unwrap_or_default()
             .to_string();
         let mut associations = Vec::new();
-        for s in &subnets {
+        let mut done = vec![format!("created {id}")];
+        for (i, s) in subnets.iter().enumerate() {
+            // A subnet takes one association: a repeat after a lost answer would fail, so each
+            // is sent once.
             let r = net
                 .client
                 .associate_route_table()
                 .route_table_id(&id)
                 .subnet_id(s)
+                .customize()
+                .config_override(once_sent())
                 .send()
                 .await
                 .map_err(|e| {
-                    let done: Vec<&str> = associations
-                        .iter()
-                        .filter_map(|a: &Value| a["subnet_id"].as_str())
-                        .collect();
-                    let assoc = if done.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" and associated it with {}", done.join(", "))
-                    };
-                    after(format!("created {id}{assoc}"), ToolError::from_sdk(e))
+                    step_failed(
+                        &done,
+                        &later[i],
+                        e,
+                        json!({"route_table_id": id, "associations": associations}),
+                        &later[i..],
+                        format!(
+                            "{id} exists; see its associations with aws_network \
+                             list_route_tables route_table_ids [\"{id}\"], and associate the rest \
+                             in the console or with `aws ec2 associate-route-table`"
+                        ),
+                    )
                 })?;
             associations.push(json!({"subnet_id": s, "association_id": r.association_id()}));
+            done.push(later[i].clone());
         }
         Ok(Output::new(
             format!(
@@ -396,37 +420,61 @@ impl Action for CreateInternetGateway {
                 json!({"vpc_id": self.vpc_id, "internet_gateway_id": gid}),
             ));
         }
+        // CreateInternetGateway takes no idempotency token: sent once, tagged with the call's
+        // token.
+        let token = call_token();
         let req = net
             .client
             .create_internet_gateway()
-            .set_tag_specifications(specs(
+            .set_tag_specifications(call_specs(
                 ResourceType::InternetGateway,
                 self.name.as_ref(),
                 self.tags.as_ref(),
+                &token,
             ));
-        let resp = send_first!(
-            net,
-            "create_internet_gateway",
-            req,
-            vec![format!("attach to {}", self.vpc_id)]
-        );
+        let attach = format!("attach to {}", self.vpc_id);
+        let check = Check {
+            tool: "aws_network",
+            action: "list_internet_gateways",
+            arguments: json!({}),
+            look_for: format!("a gateway tagged {CALL_TAG}={token}"),
+        };
+        let resp = send_first!(net, "create_internet_gateway", req, vec![attach.clone()], once: |cause| {
+            unknown_outcome("CreateInternetGateway", "the internet gateway", cause, check)
+        });
         let gid = resp
             .internet_gateway()
             .and_then(|g| g.internet_gateway_id())
             .unwrap_or_default()
             .to_string();
-        net.client
+        // A repeated attach after a lost answer would fail (Resource.AlreadyAssociated): sent
+        // once.
+        if let Err(e) = net
+            .client
             .attach_internet_gateway()
             .internet_gateway_id(&gid)
             .vpc_id(&self.vpc_id)
+            .customize()
+            .config_override(once_sent())
             .send()
             .await
-            .map_err(|e| {
-                after(
-                    format!("created {gid} (left unattached)"),
-                    ToolError::from_sdk(e),
-                )
-            })?;
+        {
+            return Err(step_failed(
+                &[format!("created {gid}")],
+                &attach,
+                e,
+                json!({"internet_gateway_id": gid, "attached_to": null}),
+                std::slice::from_ref(&attach),
+                format!(
+                    "{gid} exists and is not attached to {} unless list_internet_gateways \
+                     vpc_id {} shows it; attach it with `aws ec2 attach-internet-gateway \
+                     --internet-gateway-id {gid} --vpc-id {}` or delete it with `aws ec2 \
+                     delete-internet-gateway --internet-gateway-id {gid}` (calling \
+                     create_internet_gateway again makes another)",
+                    self.vpc_id, self.vpc_id, self.vpc_id
+                ),
+            ));
+        }
         Ok(Output::new(
             format!(
                 "Created {gid} and attached it to {}; route 0.0.0.0/0 to it with create_route \
@@ -535,10 +583,14 @@ impl Action for CreateNatGateway {
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let net = Network::of(cx).await;
         let private = self.connectivity_type == Some(ConnectivityType::Private);
-        let tags = specs(
+        // One token per call: the NAT gateway's ClientToken, and the call tag of it and of the
+        // Elastic IP allocated for it (AllocateAddress takes no token: it is sent once).
+        let token = call_token();
+        let tags = call_specs(
             ResourceType::Natgateway,
             self.name.as_ref(),
             self.tags.as_ref(),
+            &token,
         );
         let mut allocated = None;
         let allocation_id = match (&self.allocation_id, private) {
@@ -549,11 +601,18 @@ impl Action for CreateNatGateway {
                     .client
                     .allocate_address()
                     .domain(DomainType::Vpc)
-                    .set_tag_specifications(specs(
+                    .set_tag_specifications(call_specs(
                         ResourceType::ElasticIp,
                         self.name.as_ref(),
                         self.tags.as_ref(),
+                        &token,
                     ));
+                let check = by_call_tag(
+                    "list_elastic_ips",
+                    json!({}),
+                    &token,
+                    "an Elastic IP allocated for the NAT gateway (none was requested yet)",
+                );
                 let r = send_first!(
                     net,
                     "allocate_address",
@@ -561,7 +620,8 @@ impl Action for CreateNatGateway {
                     vec![format!(
                         "create the NAT gateway in {} with it",
                         self.subnet_id
-                    )]
+                    )],
+                    once: |cause| unknown_outcome("AllocateAddress", "the Elastic IP", cause, check)
                 );
                 let id = r.allocation_id().unwrap_or_default().to_string();
                 allocated = Some((id.clone(), r.public_ip().map(str::to_string)));
@@ -572,6 +632,7 @@ impl Action for CreateNatGateway {
             .client
             .create_nat_gateway()
             .subnet_id(&self.subnet_id)
+            .client_token(&token)
             .set_allocation_id(allocation_id.clone())
             .connectivity_type(if private {
                 SdkConnectivity::Private
@@ -580,19 +641,82 @@ impl Action for CreateNatGateway {
             })
             .set_tag_specifications(tags);
         let sent = req.dry_run(net.dry_run).send().await;
+        let eip = allocated
+            .as_ref()
+            .map(|(a, ip)| json!({"allocation_id": a, "public_ip": ip}));
+        let sent = match sent {
+            Err(e) if !net.dry_run && outcome_unknown(&e) => {
+                // The NAT gateway may exist and hold the address: nothing is released.
+                let check = Check {
+                    tool: "aws_network",
+                    action: "list_nat_gateways",
+                    arguments: json!({"subnet_id": self.subnet_id}),
+                    look_for: format!("a NAT gateway tagged {CALL_TAG}={token}"),
+                };
+                let mut err = unknown_outcome_with_token(
+                    "CreateNatGateway",
+                    "the NAT gateway",
+                    ToolError::from_sdk(e),
+                    check,
+                    &token,
+                );
+                if let (
+                    Some((a, _)),
+                    ToolError::Precondition {
+                        message, details, ..
+                    },
+                ) = (&allocated, &mut err)
+                {
+                    message.push_str(&format!(
+                        "; Elastic IP {a} was allocated for it and stays: if no NAT gateway was \
+                         made, pass allocation_id {a} to the next create_nat_gateway or release \
+                         it with release_elastic_ip"
+                    ));
+                    details["exists"] = json!({ "allocated_elastic_ip": eip });
+                }
+                return Err(err);
+            }
+            other => other,
+        };
         let resp = match dry_run_outcome(net.dry_run, "create_nat_gateway", sent) {
             Ok(Sent::Done(r)) => r,
             Ok(Sent::DryRun(out)) => return Ok(out),
             Err(e) => {
-                let Some((id, _)) = &allocated else {
+                let Some((id, ip)) = &allocated else {
                     return Err(e);
                 };
+                // AWS refused the NAT gateway: the address allocated for it goes back.
                 let undo = net.client.release_address().allocation_id(id).send().await;
-                let note = match undo {
-                    Ok(_) => format!("allocated {id} for it and released it again"),
-                    Err(_) => format!("allocated {id} for it and could not release it"),
-                };
-                return Err(after(note, e));
+                return Err(match undo {
+                    Ok(_) => after(
+                        format!("allocated {id} for it and released it again (nothing is left)"),
+                        e,
+                    ),
+                    Err(undo) => {
+                        let mut err = half_done(
+                            &[format!(
+                                "allocated Elastic IP {id} ({})",
+                                ip.as_deref().unwrap_or("?")
+                            )],
+                            &format!("create the NAT gateway in {}", self.subnet_id),
+                            e,
+                            json!({ "allocated_elastic_ip": eip }),
+                            &[
+                                format!("create the NAT gateway in {}", self.subnet_id),
+                                format!("release {id} again"),
+                            ],
+                            format!(
+                                "Elastic IP {id} stays allocated (billed while idle): pass \
+                                 allocation_id {id} to the next create_nat_gateway, or release \
+                                 it with aws_network release_elastic_ip allocation_id {id}"
+                            ),
+                        );
+                        if let ToolError::Precondition { details, .. } = &mut err {
+                            details["release_error"] = ToolError::from_sdk(undo).to_json();
+                        }
+                        err
+                    }
+                });
             }
         };
         let nat = resp

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{Network, any_cidr, ec2_targets, filters, tag_fields};
 use crate::{
     aws::{
-        ec2::{Sent, dry_run_outcome, filter, send, tag_specs},
+        ec2::{Check, Sent, dry_run_outcome, filter, send, tag_specs, unknown_outcome},
         paging::PageRequest,
     },
     cidr::AnyCidr,
@@ -146,7 +146,17 @@ impl Action for CreateSecurityGroup {
                 &[ResourceType::SecurityGroup],
                 self.tags.as_ref(),
             ));
-        let resp = send!(net, "create_security_group", req);
+        // CreateSecurityGroup takes no idempotency token; the name is unique in the VPC, so a
+        // lost answer is checked by name.
+        let check = Check {
+            tool: "aws_network",
+            action: "list_security_groups",
+            arguments: json!({"vpc_id": self.vpc_id, "group_names": [self.group_name]}),
+            look_for: format!("the group {}", self.group_name),
+        };
+        let resp = send!(net, "create_security_group", req, once: |cause| {
+            unknown_outcome("CreateSecurityGroup", "the security group", cause, check)
+        });
         let id = resp.group_id().unwrap_or_default();
         Ok(Output::new(
             format!(

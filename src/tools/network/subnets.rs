@@ -5,10 +5,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Network, after, ec2_targets, filters, send_first, specs, tag_fields};
+use super::{Network, by_call_tag, call_specs, ec2_targets, filters, send_first, tag_fields};
 use crate::{
     aws::{
-        ec2::{filter, send},
+        ec2::{call_token, filter, once_sent, send, step_failed, unknown_outcome},
         paging::{AllItems, PageRequest},
     },
     cidr::{self, Ipv4Cidr},
@@ -140,16 +140,19 @@ impl Action for CreateSubnet {
         cidr::subnet_fit(want, &self.vpc_id, &blocks, &existing)
             .map_err(|e| ToolError::invalid(format!("cidr_block: {e}")))?;
 
+        // CreateSubnet takes no idempotency token: sent once, tagged with the call's token.
+        let token = call_token();
         let req = net
             .client
             .create_subnet()
             .vpc_id(&self.vpc_id)
             .cidr_block(&self.cidr_block)
             .set_availability_zone(self.availability_zone.clone())
-            .set_tag_specifications(specs(
+            .set_tag_specifications(call_specs(
                 ResourceType::Subnet,
                 self.name.as_ref(),
                 self.tags.as_ref(),
+                &token,
             ));
         let mut later = Vec::new();
         if let Some(v) = self.map_public_ip_on_launch {
@@ -158,34 +161,80 @@ impl Action for CreateSubnet {
         if let Some(t) = &self.route_table_id {
             later.push(format!("associate with {t}"));
         }
-        let resp = send_first!(net, "create_subnet", req, later);
+        let check = by_call_tag(
+            "list_subnets",
+            json!({"vpc_id": self.vpc_id}),
+            &token,
+            &format!("a subnet with {}", self.cidr_block),
+        );
+        let resp = send_first!(net, "create_subnet", req, later.clone(), once: |cause| {
+            unknown_outcome("CreateSubnet", "the subnet", cause, check)
+        });
         let subnet = resp
             .subnet()
             .cloned()
             .unwrap_or_else(|| Subnet::builder().build());
         let id = subnet.subnet_id().unwrap_or_default().to_string();
         let mut data = subnet_summary(&subnet);
+        let mut done = vec![format!("created {id} ({})", self.cidr_block)];
+        let hint = |what: &str| {
+            format!(
+                "{id} exists{what}; finish it in the console or with the AWS CLI, or delete it \
+                 with aws_network delete_subnet and call create_subnet again"
+            )
+        };
         if let Some(v) = self.map_public_ip_on_launch {
-            net.client
+            if let Err(e) = net
+                .client
                 .modify_subnet_attribute()
                 .subnet_id(&id)
                 .map_public_ip_on_launch(AttributeBooleanValue::builder().value(v).build())
                 .send()
                 .await
-                .map_err(|e| after(format!("created {id}"), ToolError::from_sdk(e)))?;
+            {
+                return Err(step_failed(
+                    &done,
+                    &later[0],
+                    e,
+                    json!({"subnet_id": id}),
+                    &later,
+                    hint(" with map_public_ip_on_launch unchanged"),
+                ));
+            }
             data["map_public_ip_on_launch"] = json!(v);
+            done.push(later.remove(0));
         }
         if let Some(t) = &self.route_table_id {
-            let r = net
+            // A subnet takes one association: a repeat after a lost answer would fail, so it is
+            // sent once.
+            match net
                 .client
                 .associate_route_table()
                 .route_table_id(t)
                 .subnet_id(&id)
+                .customize()
+                .config_override(once_sent())
                 .send()
                 .await
-                .map_err(|e| after(format!("created {id}"), ToolError::from_sdk(e)))?;
-            data["route_table_id"] = json!(t);
-            data["association_id"] = json!(r.association_id());
+            {
+                Ok(r) => {
+                    data["route_table_id"] = json!(t);
+                    data["association_id"] = json!(r.association_id());
+                }
+                Err(e) => {
+                    return Err(step_failed(
+                        &done,
+                        &later[0],
+                        e,
+                        json!({"subnet_id": id}),
+                        &later,
+                        hint(&format!(
+                            " and uses the VPC's main route table unless list_route_tables \
+                             subnet_id {id} shows it in {t}"
+                        )),
+                    ));
+                }
+            }
         }
         Ok(Output::new(
             format!(

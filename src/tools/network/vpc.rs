@@ -13,11 +13,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    Network, after, count, ec2_targets, filters, precondition, send_first, specs, tag_fields,
+    Network, after, by_call_tag, call_specs, count, ec2_targets, filters, precondition, send_first,
+    tag_fields,
 };
 use crate::{
     aws::{
-        ec2::{Sent, dry_run_outcome, filter},
+        ec2::{Sent, call_token, dry_run_outcome, filter, step_failed, unknown_outcome},
         paging::{AllItems, PageRequest},
     },
     cidr,
@@ -230,50 +231,79 @@ impl Action for CreateVpc {
         Vec::new()
     }
 
-    /// Creates the VPC, then sets the DNS attributes (one request each).
+    /// Creates the VPC, then sets the DNS attributes (one request each). CreateVpc takes no
+    /// idempotency token: it is not sent twice, and the VPC carries the call tag so that a lost
+    /// answer can be checked.
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let net = Network::of(cx).await;
+        let token = call_token();
         let req = net
             .client
             .create_vpc()
             .cidr_block(&self.cidr_block)
-            .set_tag_specifications(specs(
+            .set_tag_specifications(call_specs(
                 ResourceType::Vpc,
                 self.name.as_ref(),
                 self.tags.as_ref(),
+                &token,
             ));
-        let mut later = Vec::new();
-        if let Some(v) = self.enable_dns_support {
-            later.push(format!("set enable_dns_support to {v}"));
-        }
-        if let Some(v) = self.enable_dns_hostnames {
-            later.push(format!("set enable_dns_hostnames to {v}"));
-        }
-        let resp = send_first!(net, "create_vpc", req, later);
+        // EC2 changes one VPC attribute per request; support first, since hostnames need it.
+        let steps: Vec<(String, VpcAttributeName, bool)> = [
+            (self.enable_dns_support, VpcAttributeName::EnableDnsSupport),
+            (
+                self.enable_dns_hostnames,
+                VpcAttributeName::EnableDnsHostnames,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(v, attribute)| {
+            let v = v?;
+            Some((
+                format!("set {} to {v}", attr_field(&attribute)),
+                attribute,
+                v,
+            ))
+        })
+        .collect();
+        let later = steps.iter().map(|s| s.0.clone()).collect();
+        let check = by_call_tag(
+            "list_vpcs",
+            json!({}),
+            &token,
+            &format!("a VPC with {}", self.cidr_block),
+        );
+        let resp = send_first!(net, "create_vpc", req, later, once: |cause| {
+            unknown_outcome("CreateVpc", "the VPC", cause, check)
+        });
         let vpc = resp
             .vpc()
             .cloned()
             .unwrap_or_else(|| Vpc::builder().build());
         let id = vpc.vpc_id().unwrap_or_default().to_string();
-        // EC2 changes one VPC attribute per request; support first, since hostnames need it.
         let boolean = |v: bool| AttributeBooleanValue::builder().value(v).build();
-        if let Some(v) = self.enable_dns_support {
-            net.client
-                .modify_vpc_attribute()
-                .vpc_id(&id)
-                .enable_dns_support(boolean(v))
-                .send()
-                .await
-                .map_err(|e| after(format!("created {id}"), ToolError::from_sdk(e)))?;
-        }
-        if let Some(v) = self.enable_dns_hostnames {
-            net.client
-                .modify_vpc_attribute()
-                .vpc_id(&id)
-                .enable_dns_hostnames(boolean(v))
-                .send()
-                .await
-                .map_err(|e| after(format!("created {id}"), ToolError::from_sdk(e)))?;
+        let mut done = vec![format!("created {id} ({})", self.cidr_block)];
+        for (i, (step, attribute, v)) in steps.iter().enumerate() {
+            let req = net.client.modify_vpc_attribute().vpc_id(&id);
+            let req = match attribute {
+                VpcAttributeName::EnableDnsSupport => req.enable_dns_support(boolean(*v)),
+                _ => req.enable_dns_hostnames(boolean(*v)),
+            };
+            if let Err(e) = req.send().await {
+                let not_done: Vec<String> = steps[i..].iter().map(|s| s.0.clone()).collect();
+                return Err(step_failed(
+                    &done,
+                    step,
+                    e,
+                    json!({"vpc_id": id}),
+                    &not_done,
+                    format!(
+                        "{id} exists with AWS's default DNS settings for what was not set; set \
+                         them in the console or with `aws ec2 modify-vpc-attribute`, or delete \
+                         it with aws_network delete_vpc and call create_vpc again"
+                    ),
+                ));
+            }
+            done.push(step.clone());
         }
         let mut data = vpc_summary(&vpc);
         data["enable_dns_support"] = json!(self.enable_dns_support.unwrap_or(true));
@@ -282,6 +312,14 @@ impl Action for CreateVpc {
             format!("Created {id} ({}).", self.cidr_block),
             data,
         ))
+    }
+}
+
+/// The create_vpc field of a DNS attribute.
+fn attr_field(attribute: &VpcAttributeName) -> &'static str {
+    match attribute {
+        VpcAttributeName::EnableDnsSupport => "enable_dns_support",
+        _ => "enable_dns_hostnames",
     }
 }
 

@@ -4,7 +4,7 @@
 use std::{collections::BTreeMap, time::Instant};
 
 use aws_sdk_s3::{
-    Client,
+    Client, Config,
     types::{
         BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
         ObjectOwnership, Tag, Tagging, VersioningConfiguration,
@@ -22,7 +22,10 @@ use super::{
     s3_error, settings, time, unless_unset,
 };
 use crate::{
-    aws::paging::PageRequest,
+    aws::{
+        ec2::{Check, OnceSent, half_done, outcome_unknown, unknown_outcome},
+        paging::PageRequest,
+    },
     error::ToolError,
     guardrails::environment::{ENVIRONMENT_KEYS, environment_key_flag},
     output::Output,
@@ -338,32 +341,72 @@ impl Action for CreateBucket {
                     .build(),
             );
         }
-        req.send().await.map_err(s3_error)?;
+        let encryption = self.encryption.unwrap_or(Encryption::SseS3);
+        let versioning = self.enable_versioning.unwrap_or(false);
+        let tags = self.tags.clone().unwrap_or_default();
+        // What follows CreateBucket, in order; each step leaves this list when it is done.
+        let mut left: Vec<String> = vec![
+            "block public access".into(),
+            format!("turn on {} encryption", encryption.algorithm()),
+        ];
+        if versioning {
+            left.push("turn on versioning".into());
+        }
+        if !tags.is_empty() {
+            left.push(format!("tag it ({} tag(s))", tags.len()));
+        }
+        // CreateBucket takes no idempotency token (and outside us-east-1 a repeat fails with
+        // BucketAlreadyOwnedByYou): sent once; a lost answer is checked by name.
+        if let Err(e) = req
+            .customize()
+            .config_override(Config::builder().retry_classifier(OnceSent))
+            .send()
+            .await
+        {
+            if !outcome_unknown(&e) {
+                return Err(s3_error(e));
+            }
+            let check = Check {
+                tool: "aws_s3",
+                action: "get_bucket_info",
+                arguments: json!({"bucket": bucket}),
+                look_for: format!("the bucket {bucket} (it did not exist before this call)"),
+            };
+            let mut err = unknown_outcome("CreateBucket", "the bucket", s3_error(e), check);
+            if let ToolError::Precondition {
+                message, details, ..
+            } = &mut err
+            {
+                message.push_str(&format!(
+                    "; if it exists, none of the later steps was done ({})",
+                    left.join(", ")
+                ));
+                details["not_done"] = json!(left);
+            }
+            return Err(err);
+        }
 
         let mut done = vec![format!("created bucket {bucket} in {region}")];
-        let step = |done: &Vec<String>, what: &str, e: ToolError| -> ToolError {
-            let before = done.join(", ");
-            match e {
-                ToolError::Aws {
-                    code,
-                    message,
-                    hint,
-                } => ToolError::Aws {
-                    code,
-                    message: format!("{before}, but could not {what}: {message}"),
-                    hint: Some(format!(
-                        "the bucket exists; finish with aws_s3 set_* actions{}",
-                        hint.map(|h| format!(" ({h})")).unwrap_or_default()
-                    )),
-                },
-                other => other,
-            }
+        let exists = json!({"bucket": bucket, "region": region});
+        let fail = |done: &[String], left: &[String], e: ToolError, hint: String| {
+            half_done(done, &left[0], e, exists.clone(), left, hint)
         };
         settings::put_block(&client, bucket, [true; 4])
             .await
-            .map_err(|e| step(&done, "block public access", e))?;
-        done.push("blocked public access".into());
-        let encryption = self.encryption.unwrap_or(Encryption::SseS3);
+            .map_err(|e| {
+                fail(
+                    &done,
+                    &left,
+                    e,
+                    format!(
+                        "bucket {bucket} exists WITHOUT its public access block (ACLs are off, \
+                         so only a bucket policy could open it): set it with aws_s3 \
+                         set_public_access_block bucket {bucket} (all four true), or delete it \
+                         with aws_s3 delete_bucket"
+                    ),
+                )
+            })?;
+        done.push(left.remove(0));
         settings::put_encryption(
             &client,
             bucket,
@@ -372,9 +415,19 @@ impl Action for CreateBucket {
             None,
         )
         .await
-        .map_err(|e| step(&done, "turn on default encryption", e))?;
-        done.push(format!("turned on {} encryption", encryption.algorithm()));
-        let versioning = self.enable_versioning.unwrap_or(false);
+        .map_err(|e| {
+            fail(
+                &done,
+                &left,
+                e,
+                format!(
+                    "bucket {bucket} exists and blocks public access; its default \
+                     encryption is whatever S3 gives new buckets (SSE-S3), not set by this \
+                     call: set it with aws_s3 set_encryption, then finish the rest"
+                ),
+            )
+        })?;
+        done.push(left.remove(0));
         if versioning {
             client
                 .put_bucket_versioning()
@@ -386,15 +439,34 @@ impl Action for CreateBucket {
                 )
                 .send()
                 .await
-                .map_err(|e| step(&done, "turn on versioning", s3_error(e)))?;
-            done.push("turned on versioning".into());
+                .map_err(|e| {
+                    fail(
+                        &done,
+                        &left,
+                        s3_error(e),
+                        format!(
+                            "bucket {bucket} exists, private and encrypted, without \
+                             versioning: turn it on with aws_s3 set_versioning bucket {bucket} \
+                             versioning enabled, then finish the rest"
+                        ),
+                    )
+                })?;
+            done.push(left.remove(0));
         }
-        let tags = self.tags.unwrap_or_default();
         if !tags.is_empty() {
-            put_tags(&client, bucket, &tags)
-                .await
-                .map_err(|e| step(&done, "tag it", e))?;
-            done.push(format!("tagged it ({} tag(s))", tags.len()));
+            put_tags(&client, bucket, &tags).await.map_err(|e| {
+                fail(
+                    &done,
+                    &left,
+                    e,
+                    format!(
+                        "bucket {bucket} exists untagged, so the guardrails cannot tell its \
+                         environment from tags: tag it with aws_s3 set_bucket_tags bucket \
+                         {bucket}"
+                    ),
+                )
+            })?;
+            done.push(left.remove(0));
         }
         let mut summary = done.join(", ");
         summary[..1].make_ascii_uppercase();

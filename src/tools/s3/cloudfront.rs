@@ -21,7 +21,10 @@ use super::{
     policy::allow_distribution, time,
 };
 use crate::{
-    aws::paging::PageRequest,
+    aws::{
+        ec2::{Check, half_done, outcome_unknown, unknown_outcome_with_token},
+        paging::PageRequest,
+    },
     error::ToolError,
     output::Output,
     registry::{Access, Action, Cx, Flag, Kind, Risk, Target},
@@ -207,8 +210,11 @@ impl Action for CreateDistribution {
             .default_root_object
             .clone()
             .unwrap_or_else(|| "index.html".into());
+        // The caller reference is made once per call; the SDK's retries repeat it, and
+        // CloudFront refuses a second distribution with it (DistributionAlreadyExists).
+        let reference = caller_reference("dist");
         let config = DistributionConfig::builder()
-            .caller_reference(caller_reference("dist"))
+            .caller_reference(&reference)
             .comment(
                 self.comment
                     .clone()
@@ -227,43 +233,33 @@ impl Action for CreateDistribution {
             .default_cache_behavior(behavior)
             .build()
             .map_err(build_error)?;
-        let created = client
-            .create_distribution()
-            .distribution_config(config)
-            .send()
-            .await
-            .map_err(ToolError::from_sdk)?;
-        let Some(dist) = created.distribution() else {
-            return Err(ToolError::Transport {
-                message: "CloudFront created a distribution but did not describe it".into(),
-                hint: "find it with list_distributions".into(),
-            });
-        };
+        let (dist, etag) = create_once(&client, config, &reference, bucket).await?;
+        let dist = &dist;
         let s3 = client_for(cx, Some(&region)).await;
         let policy = allow_distribution(&s3, bucket, dist.id(), dist.arn(), partition(&region))
             .await
-            .map_err(|e| match e {
-                ToolError::Aws {
-                    code,
-                    message,
-                    hint,
-                } => ToolError::Aws {
-                    code,
-                    message: format!(
-                        "distribution {} was created, but the policy of bucket {bucket} could \
-                         not be updated, so it cannot read the bucket yet: {message}",
-                        dist.id()
+            .map_err(|e| {
+                half_done(
+                    &[
+                        format!("set up origin access control {oac_id}"),
+                        format!("created distribution {} serving {bucket}", dist.id()),
+                    ],
+                    &format!("let it read bucket {bucket}"),
+                    e,
+                    json!({"distribution_id": dist.id(), "arn": dist.arn(),
+                           "origin_access_control_id": oac_id, "bucket": bucket}),
+                    &[format!("let it read bucket {bucket}")],
+                    format!(
+                        "distribution {} exists but cannot read the bucket yet (it answers \
+                         403): allow it with aws_s3 put_bucket_policy (Principal \
+                         cloudfront.amazonaws.com, Action s3:GetObject, Condition \
+                         AWS:SourceArn {}), or disable and delete it",
+                        dist.id(),
+                        dist.arn()
                     ),
-                    hint: Some(format!(
-                        "allow it with put_bucket_policy (Principal cloudfront.amazonaws.com, \
-                         AWS:SourceArn {}){}",
-                        dist.arn(),
-                        hint.map(|h| format!("; {h}")).unwrap_or_default()
-                    )),
-                },
-                other => other,
+                )
             })?;
-        let mut data = distribution_json(dist, created.e_tag());
+        let mut data = distribution_json(dist, etag.as_deref());
         data["origin_access_control_id"] = json!(oac_id);
         data["bucket_policy"] = policy;
         Ok(Output::new(
@@ -528,27 +524,8 @@ impl Action for DeleteDistribution {
 async fn origin_access_control(client: &Client, bucket: &str) -> Result<String, ToolError> {
     // OAC names are at most 64 characters.
     let name: String = format!("{bucket}-oac").chars().take(64).collect();
-    let mut marker: Option<String> = None;
-    loop {
-        let resp = client
-            .list_origin_access_controls()
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(ToolError::from_sdk)?;
-        let Some(list) = resp.origin_access_control_list() else {
-            break;
-        };
-        if let Some(found) = list.items().iter().find(|o| {
-            o.name() == name
-                && *o.origin_access_control_origin_type() == OriginAccessControlOriginTypes::S3
-        }) {
-            return Ok(found.id().to_string());
-        }
-        match list.next_marker().filter(|_| list.is_truncated()) {
-            Some(m) => marker = Some(m.to_string()),
-            None => break,
-        }
+    if let Some(id) = find_origin_access_control(client, &name).await? {
+        return Ok(id);
     }
     let config = OriginAccessControlConfig::builder()
         .name(&name)
@@ -558,12 +535,21 @@ async fn origin_access_control(client: &Client, bucket: &str) -> Result<String, 
         .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
         .build()
         .map_err(build_error)?;
-    let resp = client
+    // CreateOriginAccessControl takes no token, but the name is unique: when a retry (or
+    // another call) made it first, the one by that name is used.
+    let resp = match client
         .create_origin_access_control()
         .origin_access_control_config(config)
         .send()
         .await
-        .map_err(ToolError::from_sdk)?;
+        .map_err(ToolError::from_sdk)
+    {
+        Ok(r) => r,
+        Err(e) if e.aws_code() == Some("OriginAccessControlAlreadyExists") => {
+            return find_origin_access_control(client, &name).await?.ok_or(e);
+        }
+        Err(e) => return Err(e),
+    };
     resp.origin_access_control()
         .map(|o| o.id().to_string())
         .ok_or_else(|| ToolError::Transport {
@@ -638,5 +624,105 @@ fn not_disabled(id: &str, why: &str) -> ToolError {
             "distribution {id} cannot be deleted yet (checked before calling AWS): {why}"
         ),
         hint: Some("CloudFront deletes only disabled, deployed distributions".into()),
+    }
+}
+
+/// The id of the S3 origin access control named `name`, if there is one.
+async fn find_origin_access_control(
+    client: &Client,
+    name: &str,
+) -> Result<Option<String>, ToolError> {
+    let mut marker: Option<String> = None;
+    loop {
+        let resp = client
+            .list_origin_access_controls()
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        let Some(list) = resp.origin_access_control_list() else {
+            return Ok(None);
+        };
+        if let Some(found) = list.items().iter().find(|o| {
+            o.name() == name
+                && *o.origin_access_control_origin_type() == OriginAccessControlOriginTypes::S3
+        }) {
+            return Ok(Some(found.id().to_string()));
+        }
+        match list.next_marker().filter(|_| list.is_truncated()) {
+            Some(m) => marker = Some(m.to_string()),
+            None => return Ok(None),
+        }
+    }
+}
+
+/// Creates a distribution once. When the SDK retried a request whose answer was lost,
+/// CloudFront answers the retry with DistributionAlreadyExists naming the distribution the
+/// first attempt made (same caller reference): that one is this call's, and is returned.
+async fn create_once(
+    client: &Client,
+    config: DistributionConfig,
+    reference: &str,
+    bucket: &str,
+) -> Result<(Distribution, Option<String>), ToolError> {
+    let err = match client
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+    {
+        Ok(created) => {
+            let etag = created.e_tag().map(str::to_string);
+            return match created.distribution {
+                Some(d) => Ok((d, etag)),
+                None => Err(ToolError::Transport {
+                    message: "CloudFront created a distribution but did not describe it".into(),
+                    hint: "find it with list_distributions".into(),
+                }),
+            };
+        }
+        Err(e) => e,
+    };
+    let unknown = outcome_unknown(&err);
+    let err = ToolError::from_sdk(err);
+    let check = || Check {
+        tool: "aws_s3",
+        action: "list_distributions",
+        arguments: json!({}),
+        look_for: format!("a distribution with origin {bucket}"),
+    };
+    if unknown {
+        return Err(unknown_outcome_with_token(
+            "CreateDistribution",
+            "the distribution",
+            err,
+            check(),
+            reference,
+        ));
+    }
+    let ToolError::Aws { code, message, .. } = &err else {
+        return Err(err);
+    };
+    let Some(id) = message
+        .rsplit_once("Already exists: ")
+        .map(|(_, id)| id.trim().to_string())
+        .filter(|_| code == "DistributionAlreadyExists")
+    else {
+        return Err(err);
+    };
+    let found = client
+        .get_distribution()
+        .id(&id)
+        .send()
+        .await
+        .map_err(ToolError::from_sdk)?;
+    match found.distribution {
+        Some(d)
+            if d.distribution_config()
+                .is_some_and(|c| c.caller_reference() == reference) =>
+        {
+            Ok((d, found.e_tag))
+        }
+        _ => Err(err),
     }
 }
