@@ -33,6 +33,9 @@ struct Fixture {
     target_group: String,
     listener: String,
     distribution: String,
+    policy: String,
+    access_key: String,
+    kms_key: String,
 }
 
 async fn fixture(m: &Moto) -> Fixture {
@@ -216,7 +219,48 @@ async fn fixture(m: &Moto) -> Fixture {
         .as_str()
         .unwrap()
         .to_string();
+    // aws_security: a role, a user with a key, a narrow policy, a KMS key and a secret.
+    let iam = crate::security::iam(m);
+    iam.create_role()
+        .role_name("ops")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    iam.create_user().user_name("ci").send().await.unwrap();
+    let access_key = iam
+        .create_access_key()
+        .user_name("ci")
+        .send()
+        .await
+        .unwrap()
+        .access_key()
+        .unwrap()
+        .access_key_id()
+        .to_string();
+    let policy = crate::security::narrow_policy(m, "narrow").await;
+    let kms_key = crate::security::kms(m)
+        .create_key()
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_string();
+    crate::security::secrets(m)
+        .create_secret()
+        .name("app/db")
+        .secret_string("x")
+        .send()
+        .await
+        .unwrap();
     Fixture {
+        policy,
+        access_key,
+        kms_key,
         vpc,
         subnets,
         group,
@@ -338,6 +382,35 @@ fn arguments(action: &str, f: &Fixture) -> Option<Value> {
         "disable_distribution" | "delete_distribution" => {
             json!({"distribution_id": f.distribution})
         }
+        // aws_security
+        "create_role" => json!({"role_name": "next", "trust": "lambda",
+                                "templates": ["lambda-basic"]}),
+        "delete_role" => json!({"role_name": "ops"}),
+        "attach_role_policy" | "detach_role_policy" => {
+            json!({"role_name": "ops", "policy_arn": f.policy})
+        }
+        "put_role_inline_policy" => json!({"role_name": "ops", "policy_name": "logs",
+                                           "template": "cloudwatch-logs",
+                                           "params": {"log_group": "/ops"}}),
+        "create_user" => json!({"user_name": "next", "access_key": true}),
+        "delete_user" | "create_access_key" => json!({"user_name": "ci"}),
+        "deactivate_access_key" | "delete_access_key" => {
+            json!({"user_name": "ci", "access_key_id": f.access_key})
+        }
+        "create_policy" => json!({"policy_name": "next", "template": "cloudwatch-logs",
+                                  "params": {"log_group": "/next"}}),
+        "delete_policy" => json!({"policy_arn": f.policy}),
+        "create_kms_key" => json!({"alias": "alias/next"}),
+        "enable_key_rotation" => json!({"key_id": f.kms_key}),
+        "schedule_key_deletion" => json!({"key_id": f.kms_key, "days": 7}),
+        "create_secret" => json!({"name": "next/db"}),
+        "rotate_secret" => json!({"secret_id": "app/db", "rotation_days": 30}),
+        "delete_secret" => json!({"secret_id": "app/db", "days": 7}),
+        "update_finding_workflow" => json!({"finding_ids": ["f-1"], "status": "resolved"}),
+        "enable_security_hub" => json!({}),
+        "enable_guardduty" => json!({}),
+        "archive_guardduty_findings" => json!({"finding_ids": ["f-1"]}),
+        "create_access_analyzer" => json!({"name": "next"}),
         _ => return None,
     })
 }

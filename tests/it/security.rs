@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{
     Moto, REGION, StdioServer, call, cli, confirmed_in, err_in, moto, ok_in, temp_state,
+    try_confirmed_in,
 };
 
 const SEC: &str = "aws_security";
@@ -32,15 +33,15 @@ macro_rules! client {
     };
 }
 
-fn iam(m: &Moto) -> aws_sdk_iam::Client {
+pub(crate) fn iam(m: &Moto) -> aws_sdk_iam::Client {
     client!(aws_sdk_iam, m)
 }
 
-fn kms(m: &Moto) -> aws_sdk_kms::Client {
+pub(crate) fn kms(m: &Moto) -> aws_sdk_kms::Client {
     client!(aws_sdk_kms, m)
 }
 
-fn secrets(m: &Moto) -> aws_sdk_secretsmanager::Client {
+pub(crate) fn secrets(m: &Moto) -> aws_sdk_secretsmanager::Client {
     client!(aws_sdk_secretsmanager, m)
 }
 
@@ -69,7 +70,7 @@ fn decode(doc: &str) -> Value {
 }
 
 /// A narrow customer-managed policy (moto loads no AWS managed policies by default).
-async fn narrow_policy(m: &Moto, name: &str) -> String {
+pub(crate) async fn narrow_policy(m: &Moto, name: &str) -> String {
     let p = iam(m)
         .create_policy()
         .policy_name(name)
@@ -294,7 +295,7 @@ async fn roles_refuse_bad_trusts_missing_parameters_and_undeclared_wide_policies
         .await
         .unwrap();
     assert!(attached.attached_policies().is_empty());
-    let done = ok(
+    let done = confirmed(
         &d,
         json!({"action": "attach_role_policy", "role_name": "ops", "policy_arn": arn,
                "wide": true}),
@@ -333,7 +334,7 @@ async fn users_keys_and_their_removal() {
     let d = m.dispatcher();
     let iam = iam(&m);
     let listing = narrow_policy(&m, "list-buckets").await;
-    let created = ok(
+    let created = confirmed(
         &d,
         json!({"action": "create_user", "user_name": "ci", "console_access": true,
                "access_key": true, "policy_arns": [listing]}),
@@ -365,7 +366,7 @@ async fn users_keys_and_their_removal() {
     assert_eq!(ci["access_keys"][0]["age_days"], 0);
     assert!(listed["summary"].as_str().unwrap().contains("without MFA"));
 
-    let second = ok(
+    let second = confirmed(
         &d,
         json!({"action": "create_access_key", "user_name": "ci"}),
     )
@@ -374,11 +375,13 @@ async fn users_keys_and_their_removal() {
         .as_str()
         .unwrap()
         .to_string();
-    let e = err(
+    let e = try_confirmed_in(
         &d,
+        SEC,
         json!({"action": "create_access_key", "user_name": "ci"}),
     )
-    .await;
+    .await
+    .unwrap_err();
     assert_eq!(e["error"], "precondition_failed", "{e}");
 
     confirmed(
@@ -699,7 +702,7 @@ async fn secrets_are_generated_rotated_withheld_and_deleted_with_a_window() {
         "the value never passes through"
     );
 
-    ok(
+    confirmed(
         &d,
         json!({"action": "rotate_secret", "secret_id": "prod/db", "rotation_days": 30}),
     )
@@ -1341,16 +1344,20 @@ async fn secrets_never_reach_logs_state_or_audit() {
     );
     s.initialize();
     let mut id = 10;
-    let mut call = |args: Value| -> Value {
-        id += 1;
-        let line = s.request(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-            "params": {"name": SEC, "arguments": args}}));
-        let outer: Value = serde_json::from_str(&line).unwrap();
-        let text = outer["result"]["content"][0]["text"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        serde_json::from_str(&text).unwrap()
+    // Each call as a user who agrees: a high-risk call's plan is confirmed with its token.
+    let mut call = |mut args: Value| -> Value {
+        loop {
+            id += 1;
+            let line = s.request(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                "params": {"name": SEC, "arguments": args}}));
+            let outer: Value = serde_json::from_str(&line).unwrap();
+            let text = outer["result"]["content"][0]["text"].as_str().unwrap();
+            let result: Value = serde_json::from_str(text).unwrap();
+            if result["status"] != "confirmation_required" {
+                return result;
+            }
+            args["confirm_token"] = result["confirm_token"].clone();
+        }
     };
     let marker = "S3CRET-VALUE-MARKER-7c1f";
     let user = call(json!({"action": "create_user", "user_name": "svc",
