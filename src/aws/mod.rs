@@ -6,6 +6,7 @@
 
 pub mod ec2;
 pub mod guard;
+pub mod outcome;
 pub mod paging;
 
 use std::{
@@ -349,4 +350,10 @@ pub async fn account_id(client: &aws_sdk_sts::Client) -> Result<String, crate::e
         .await
         .map_err(crate::error::ToolError::from_sdk)?;
     Ok(out.account().unwrap_or_default().to_string())
+}
+
+/// An AWS timestamp as RFC 3339 text (AWS's own form when it cannot be formatted).
+pub fn time(t: &aws_smithy_types::DateTime) -> String {
+    t.fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_else(|_| t.to_string())
 }

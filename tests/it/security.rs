@@ -622,7 +622,7 @@ async fn kms_keys_are_created_rotated_and_scheduled_for_deletion() {
     assert_eq!(aliases.aliases()[0].alias_name(), Some("alias/app-data"));
     let tags = kms.list_resource_tags().key_id(&key).send().await.unwrap();
     let keys: BTreeSet<&str> = tags.tags().iter().map(|t| t.tag_key()).collect();
-    assert_eq!(keys, BTreeSet::from(["espada:request", "team"]));
+    assert_eq!(keys, BTreeSet::from(["espada:call", "team"]));
 
     let plain = ok(&d, json!({"action": "create_kms_key", "rotation": false})).await;
     let plain = plain["data"]["key_id"].as_str().unwrap().to_string();

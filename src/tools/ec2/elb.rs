@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    aws::{ec2::time, paging::PageRequest},
+    aws::{paging::PageRequest, time},
     error::ToolError,
     output::Output,
     registry::{Access, Action, Cx, Flag, Kind, Risk, Tags, Target},

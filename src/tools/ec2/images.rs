@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 use super::Ec2;
 use crate::{
     aws::{
-        ec2::{
-            Check, call_token, filter, send, tag_specs, tags_json, time, unknown_outcome,
-            unknown_outcome_with_token,
-        },
+        ec2::{filter, send, tag_specs, tags_json},
+        outcome::call_token,
+        outcome::{Check, unknown_outcome, unknown_outcome_with_token},
         paging::PageRequest,
+        time,
     },
     error::ToolError,
     output::Output,

@@ -19,11 +19,11 @@ use serde_json::{Value, json};
 use super::Ec2;
 use crate::{
     aws::{
-        ec2::{
-            CALL_TAG, Check, Sent, call_token, dry_run_outcome, filter, send, tag_specs_with_call,
-            tags_json, time, unknown_outcome_with_token,
-        },
+        ec2::{Sent, dry_run_outcome, filter, send, tag_specs_with_call, tags_json},
+        outcome::{CALL_TAG, call_token},
+        outcome::{Check, unknown_outcome_with_token},
         paging::PageRequest,
+        time,
     },
     error::ToolError,
     output::Output,

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use super::Ec2;
 use crate::{
-    aws::ec2::{Check, send, tag_specs, tags_json, time, unknown_outcome},
+    aws::ec2::{send, tag_specs, tags_json},
+    aws::outcome::{Check, unknown_outcome},
+    aws::time,
     error::ToolError,
     output::Output,
     registry::{Access, Action, Cx, DryRun, Kind, Risk, Tags, Target},

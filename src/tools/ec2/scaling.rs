@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 
 use crate::{
     aws::{
-        ec2::{Check, OnceSent, outcome_unknown, time, unknown_outcome},
+        outcome::{Check, OnceSent, outcome_unknown, unknown_outcome},
         paging::PageRequest,
+        time,
     },
     error::ToolError,
     output::Output,

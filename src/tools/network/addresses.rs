@@ -7,10 +7,7 @@ use serde_json::{Value, json};
 
 use super::{Network, by_call_tag, call_specs, ec2_targets, filters, tag_fields};
 use crate::{
-    aws::{
-        ec2::{call_token, send, unknown_outcome},
-        paging::PageRequest,
-    },
+    aws::{ec2::send, outcome::call_token, outcome::unknown_outcome, paging::PageRequest},
     error::ToolError,
     output::Output,
     registry::{Access, Action, Cx, DryRun, Flag, Risk, Tags, Target},

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use super::{Network, call_specs, ec2_targets, filters, tag_fields};
 use crate::{
     aws::{
-        ec2::{CALL_TAG, Check, call_token, send, unknown_outcome_with_token},
+        ec2::send,
+        outcome::{CALL_TAG, call_token},
+        outcome::{Check, unknown_outcome_with_token},
         paging::PageRequest,
     },
     error::ToolError,

@@ -20,7 +20,9 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use serde_json::{Value, json};
 
 use crate::{
-    aws::ec2::{CALL_TAG, Check, filter, tag_specs, tags_json},
+    aws::ec2::{filter, tag_specs, tags_json},
+    aws::outcome::CALL_TAG,
+    aws::outcome::Check,
     error::ToolError,
     output::Output,
     registry::{ActionDef, Cx, Tags, Target, Tool},

@@ -13,9 +13,11 @@ use super::{
 };
 use crate::{
     aws::{
-        ec2::{
-            CALL_TAG, Check, Sent, call_token, dry_run_outcome, filter, half_done, once_sent,
-            outcome_unknown, send, step_failed, unknown_outcome, unknown_outcome_with_token,
+        ec2::{Sent, dry_run_outcome, filter, once_sent, send},
+        outcome::{CALL_TAG, call_token},
+        outcome::{
+            Check, half_done, outcome_unknown, step_failed, unknown_outcome,
+            unknown_outcome_with_token,
         },
         paging::PageRequest,
     },

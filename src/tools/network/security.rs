@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use super::{Network, any_cidr, ec2_targets, filters, tag_fields};
 use crate::{
     aws::{
-        ec2::{Check, Sent, dry_run_outcome, filter, send, tag_specs, unknown_outcome},
+        ec2::{Sent, dry_run_outcome, filter, send, tag_specs},
+        outcome::{Check, unknown_outcome},
         paging::PageRequest,
     },
     cidr::AnyCidr,

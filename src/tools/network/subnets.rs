@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use super::{Network, by_call_tag, call_specs, ec2_targets, filters, send_first, tag_fields};
 use crate::{
     aws::{
-        ec2::{call_token, filter, once_sent, send, step_failed, unknown_outcome},
+        ec2::{filter, once_sent, send},
+        outcome::call_token,
+        outcome::{step_failed, unknown_outcome},
         paging::{AllItems, PageRequest},
     },
     cidr::{self, Ipv4Cidr},

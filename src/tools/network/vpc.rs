@@ -18,7 +18,9 @@ use super::{
 };
 use crate::{
     aws::{
-        ec2::{Sent, call_token, dry_run_outcome, filter, step_failed, unknown_outcome},
+        ec2::{Sent, dry_run_outcome, filter},
+        outcome::call_token,
+        outcome::{step_failed, unknown_outcome},
         paging::{AllItems, PageRequest},
     },
     cidr,

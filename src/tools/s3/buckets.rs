@@ -23,7 +23,7 @@ use super::{
 };
 use crate::{
     aws::{
-        ec2::{Check, OnceSent, half_done, outcome_unknown, unknown_outcome},
+        outcome::{Check, OnceSent, half_done, outcome_unknown, unknown_outcome},
         paging::PageRequest,
     },
     error::ToolError,

@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     aws::{
-        ec2::{Check, half_done, outcome_unknown, unknown_outcome_with_token},
+        outcome::{Check, half_done, outcome_unknown, unknown_outcome_with_token},
         paging::PageRequest,
     },
     error::ToolError,

@@ -11,7 +11,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{random_hex, time};
+use super::random_hex;
+use crate::aws::time;
 use crate::{
     aws::paging::{AllItems, PageRequest},
     error::ToolError,

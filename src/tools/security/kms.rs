@@ -11,7 +11,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{PARALLEL, Task, bounded, random_hex, time, unknown_outcome};
+use super::{PARALLEL, Task, bounded};
+use crate::aws::outcome::{CALL_TAG, Check, OnceSent, call_token, sent_once, stopped};
+use crate::aws::time;
 use crate::{
     aws::paging::{AllItems, PageRequest},
     error::ToolError,
@@ -144,10 +146,10 @@ impl Action for CreateKmsKey {
 
     /// Creates the key without retries: KMS CreateKey has no idempotency token, so a second
     /// try after a lost answer would make a second key. It is tagged with a random
-    /// `espada:request` value, by which `list_kms_keys` finds it when the outcome is unknown.
+    /// `espada:call` value, by which `list_kms_keys` finds it when the outcome is unknown.
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let client: Client = cx.client().await;
-        let request = random_hex(8);
+        let request = call_token();
         let mut tags: Vec<Tag> = self
             .tags
             .iter()
@@ -156,7 +158,7 @@ impl Action for CreateKmsKey {
             .collect();
         tags.extend(
             Tag::builder()
-                .tag_key("espada:request")
+                .tag_key(CALL_TAG)
                 .tag_value(&request)
                 .build()
                 .ok(),
@@ -168,28 +170,23 @@ impl Action for CreateKmsKey {
             .set_key_usage(self.key_usage.as_deref().map(KeyUsageType::from))
             .set_tags(Some(tags))
             .customize()
-            .config_override(
-                aws_sdk_kms::config::Builder::default()
-                    .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled()),
-            )
+            .config_override(aws_sdk_kms::config::Builder::default().retry_classifier(OnceSent))
             .send()
             .await
             .map_err(|e| {
-                unknown_outcome(
-                    ToolError::from_sdk(e),
-                    "creating the KMS key",
-                    &format!(
-                        "aws_security list_kms_keys (a key created by this call carries the tag \
-                         espada:request={request})"
-                    ),
-                )
+                sent_once(e, ToolError::from_sdk, "CreateKey", "the key", || Check {
+                    tool: "aws_security",
+                    action: "list_kms_keys",
+                    arguments: json!({}),
+                    look_for: format!("a key tagged {CALL_TAG}={request}"),
+                })
             })?;
         let Some(meta) = out.key_metadata() else {
             return Err(ToolError::Aws {
                 code: "Unknown".into(),
                 message: "KMS answered CreateKey without the key".into(),
                 hint: Some(format!(
-                    "look for the tag espada:request={request} with list_kms_keys"
+                    "look for the tag {CALL_TAG}={request} with list_kms_keys"
                 )),
             });
         };
@@ -202,13 +199,7 @@ impl Action for CreateKmsKey {
                 .target_key_id(&key_id)
                 .send()
                 .await
-                .map_err(|e| {
-                    super::roles::half_done(
-                        &done,
-                        &format!("name it {alias}"),
-                        ToolError::from_sdk(e),
-                    )
-                })?;
+                .map_err(|e| stopped(&done, &format!("name it {alias}"), ToolError::from_sdk(e)))?;
             done.push(format!("named it {alias}"));
         }
         let rotation = self.rotation.unwrap_or(self.symmetric());
@@ -218,9 +209,7 @@ impl Action for CreateKmsKey {
                 .key_id(&key_id)
                 .send()
                 .await
-                .map_err(|e| {
-                    super::roles::half_done(&done, "turn on rotation", ToolError::from_sdk(e))
-                })?;
+                .map_err(|e| stopped(&done, "turn on rotation", ToolError::from_sdk(e)))?;
             done.push("turned on yearly rotation".into());
         }
         Ok(Output::new(

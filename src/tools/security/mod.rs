@@ -24,8 +24,9 @@ pub mod secrets;
 pub mod templates;
 pub mod users;
 
-use aws_smithy_types::{DateTime, date_time::Format};
+use aws_smithy_types::DateTime;
 
+use crate::aws::outcome::OnceSent;
 use crate::{
     error::ToolError,
     registry::{ActionDef, Cx, Kind, Target, Tool},
@@ -156,11 +157,6 @@ pub async fn resolve_policies(cx: &Cx<'_>, policies: &[String]) -> Result<Vec<St
     Ok(out)
 }
 
-/// An IAM time as RFC 3339.
-pub fn time(t: &DateTime) -> String {
-    t.fmt(Format::DateTime).unwrap_or_else(|_| t.to_string())
-}
-
 /// Whole days from `t` to now.
 pub fn age_days(t: &DateTime) -> i64 {
     let now = std::time::SystemTime::now()
@@ -201,26 +197,10 @@ pub fn random_hex(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The error for a create whose request may have reached AWS although no answer came back:
-/// these creates have no idempotency token and run without retries, so say how to find out.
-pub fn unknown_outcome(e: ToolError, what: &str, check: &str) -> ToolError {
-    match e {
-        ToolError::Transport { message, .. } => ToolError::Transport {
-            message: format!(
-                "the outcome of {what} is unknown: {message}; it was not retried, because a \
-                 second try could create a duplicate"
-            ),
-            hint: format!("check with {check} before trying again"),
-        },
-        other => other,
-    }
-}
-
-/// The IAM client config that turns retries off for one operation (creates without an
-/// idempotency token must not be sent twice).
-pub fn iam_no_retry() -> aws_sdk_iam::config::Builder {
-    aws_sdk_iam::config::Builder::default()
-        .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
+/// The IAM config override of a create without an idempotency token: sent once, retried only
+/// when IAM refused it without running it (see [`OnceSent`]).
+pub fn iam_once() -> aws_sdk_iam::config::Builder {
+    aws_sdk_iam::config::Builder::default().retry_classifier(OnceSent)
 }
 
 /// What IAM answers, mapped like [`ToolError::from_sdk`] with hints for IAM's own codes.

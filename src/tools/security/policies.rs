@@ -9,12 +9,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    check_name, check_policy_arn, grammar, iam_error, iam_no_retry, iam_tags, policy_target,
+    check_name, check_policy_arn, grammar, iam_error, iam_once, iam_tags, policy_target,
     resolve_policy,
     roles::{default_document, document_or_template, placeholders, with_context},
     templates::{self, PARAMETERS, TEMPLATES},
-    time, unknown_outcome,
 };
+use crate::aws::outcome::{Check, sent_once, stopped};
+use crate::aws::time;
 use crate::{
     aws::paging::{AllItems, PageRequest},
     error::ToolError,
@@ -210,14 +211,21 @@ impl Action for CreatePolicy {
             .set_description(self.description.clone())
             .set_tags(self.tags.as_ref().and_then(iam_tags))
             .customize()
-            .config_override(iam_no_retry())
+            .config_override(iam_once())
             .send()
             .await
             .map_err(|e| {
-                unknown_outcome(
-                    iam_error(e),
-                    &format!("creating policy {name}"),
-                    "aws_security list_policies",
+                sent_once(
+                    e,
+                    iam_error,
+                    "CreatePolicy",
+                    &format!("policy {name}"),
+                    || Check {
+                        tool: "aws_security",
+                        action: "list_policies",
+                        arguments: json!({}),
+                        look_for: format!("the policy {name} (it did not exist before this call)"),
+                    },
                 )
             })?;
         let arn = out.policy().and_then(|p| p.arn()).map(str::to_string);
@@ -340,7 +348,7 @@ impl Action for DeletePolicy {
                 .send()
                 .await
                 .map_err(|e| {
-                    super::roles::half_done(
+                    stopped(
                         &deleted
                             .iter()
                             .map(|v| format!("deleted version {v}"))

@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 use super::{
     PARALLEL, Task, bounded, check_name, check_policy_arn, decode_document,
     grammar::{self, PolicyKind},
-    iam_error, iam_no_retry, iam_tags, resolve_policies, resolve_policy, role_target, templates,
-    time, unknown_outcome,
+    iam_error, iam_once, iam_tags, resolve_policies, resolve_policy, role_target, templates,
 };
+use crate::aws::outcome::{Check, sent_once, stopped};
+use crate::aws::time;
 use crate::{
     aws::paging::{AllItems, PageRequest},
     error::ToolError,
@@ -263,15 +264,18 @@ impl Action for CreateRole {
             .set_description(self.description.clone())
             .set_tags(self.tags.as_ref().and_then(iam_tags))
             .customize()
-            .config_override(iam_no_retry())
+            .config_override(iam_once())
             .send()
             .await
             .map_err(|e| {
-                unknown_outcome(
-                    iam_error(e),
-                    &format!("creating role {name}"),
-                    &format!("aws_security get_role {name}"),
-                )
+                sent_once(e, iam_error, "CreateRole", &format!("role {name}"), || {
+                    Check {
+                        tool: "aws_security",
+                        action: "get_role",
+                        arguments: json!({ "role_name": name }),
+                        look_for: format!("the role {name} (it did not exist before this call)"),
+                    }
+                })
             })?;
         let arn = created.role().map(|r| r.arn().to_string());
         let mut done = vec![format!("created role {name}")];
@@ -283,7 +287,7 @@ impl Action for CreateRole {
                 .policy_document(doc.to_string())
                 .send()
                 .await
-                .map_err(|e| half_done(&done, &format!("put template {template}"), iam_error(e)))?;
+                .map_err(|e| stopped(&done, &format!("put template {template}"), iam_error(e)))?;
             done.push(format!("put inline policy {template}"));
         }
         for policy in &arns {
@@ -293,7 +297,7 @@ impl Action for CreateRole {
                 .policy_arn(policy)
                 .send()
                 .await
-                .map_err(|e| half_done(&done, &format!("attach {policy}"), iam_error(e)))?;
+                .map_err(|e| stopped(&done, &format!("attach {policy}"), iam_error(e)))?;
             done.push(format!("attached {policy}"));
         }
         let risky = grammar::trust_grants(&trust);
@@ -399,7 +403,7 @@ impl Action for DeleteRole {
                 .policy_arn(arn)
                 .send()
                 .await
-                .map_err(|e| half_done(&done, &format!("detach {arn}"), iam_error(e)))?;
+                .map_err(|e| stopped(&done, &format!("detach {arn}"), iam_error(e)))?;
             done.push(format!("detached {arn}"));
         }
         for policy in &inline {
@@ -410,7 +414,7 @@ impl Action for DeleteRole {
                 .send()
                 .await
                 .map_err(|e| {
-                    half_done(
+                    stopped(
                         &done,
                         &format!("delete inline policy {policy}"),
                         iam_error(e),
@@ -426,7 +430,7 @@ impl Action for DeleteRole {
                 .send()
                 .await
                 .map_err(|e| {
-                    half_done(
+                    stopped(
                         &done,
                         &format!("remove it from instance profile {profile}"),
                         iam_error(e),
@@ -439,7 +443,7 @@ impl Action for DeleteRole {
             .role_name(name)
             .send()
             .await
-            .map_err(|e| half_done(&done, "delete the role", iam_error(e)))?;
+            .map_err(|e| stopped(&done, "delete the role", iam_error(e)))?;
         done.push(format!("deleted role {name}"));
         Ok(Output::new(
             format!("{}.", capitalise(&done.join(", "))),
@@ -944,33 +948,6 @@ fn no_role(name: &str) -> ToolError {
         code: "NoSuchEntity".into(),
         message: format!("role {name} does not exist"),
         hint: Some("check the name with aws_security list_roles".into()),
-    }
-}
-
-/// An error of a later step, saying what the earlier steps did.
-pub fn half_done(done: &[String], what: &str, e: ToolError) -> ToolError {
-    if done.is_empty() {
-        return e;
-    }
-    let before = done.join(", ");
-    match e {
-        ToolError::Aws {
-            code,
-            message,
-            hint,
-        } => ToolError::Aws {
-            code,
-            message: format!("{before}, but could not {what}: {message}"),
-            hint: Some(format!(
-                "what is listed as done exists now; fix the cause and finish the rest{}",
-                hint.map(|h| format!(" ({h})")).unwrap_or_default()
-            )),
-        },
-        ToolError::Transport { message, hint } => ToolError::Transport {
-            message: format!("{before}, but could not {what}: {message}"),
-            hint,
-        },
-        other => other,
     }
 }
 

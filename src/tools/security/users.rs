@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 
 use super::{
     PARALLEL, Task, access_key_target, age_days, bounded, check_name, check_policy_arn, iam_error,
-    iam_no_retry, iam_tags,
-    roles::{capitalise, half_done},
-    time, unknown_outcome, user_target,
+    iam_once, iam_tags, roles::capitalise, user_target,
 };
+use crate::aws::outcome::{Check, sent_once, stopped};
+use crate::aws::time;
 use crate::{
     aws::paging::{AllItems, PageRequest},
     error::ToolError,
@@ -263,15 +263,18 @@ impl Action for CreateUser {
             .user_name(name)
             .set_tags(self.tags.as_ref().and_then(iam_tags))
             .customize()
-            .config_override(iam_no_retry())
+            .config_override(iam_once())
             .send()
             .await
             .map_err(|e| {
-                unknown_outcome(
-                    iam_error(e),
-                    &format!("creating user {name}"),
-                    &format!("aws_security get_user {name}"),
-                )
+                sent_once(e, iam_error, "CreateUser", &format!("user {name}"), || {
+                    Check {
+                        tool: "aws_security",
+                        action: "get_user",
+                        arguments: json!({ "user_name": name }),
+                        look_for: format!("the user {name} (it did not exist before this call)"),
+                    }
+                })
             })?;
         let mut done = vec![format!("created user {name}")];
         let mut data = json!({"user_name": name});
@@ -282,7 +285,7 @@ impl Action for CreateUser {
                 .policy_arn(arn)
                 .send()
                 .await
-                .map_err(|e| half_done(&done, &format!("attach {arn}"), iam_error(e)))?;
+                .map_err(|e| stopped(&done, &format!("attach {arn}"), iam_error(e)))?;
             done.push(format!("attached {arn}"));
         }
         if self.console_access == Some(true) {
@@ -294,14 +297,14 @@ impl Action for CreateUser {
                 .password_reset_required(true)
                 .send()
                 .await
-                .map_err(|e| half_done(&done, "give it console access", iam_error(e)))?;
+                .map_err(|e| stopped(&done, "give it console access", iam_error(e)))?;
             done.push("gave it console access (password reset at first sign-in)".into());
             data["console_password"] = json!(password);
         }
         if self.access_key == Some(true) {
             let key = new_access_key(&client, name)
                 .await
-                .map_err(|e| half_done(&done, "create an access key", e))?;
+                .map_err(|e| stopped(&done, "create an access key", e))?;
             done.push(format!("created access key {}", key["access_key_id"]));
             data["access_key"] = key;
         }
@@ -347,7 +350,7 @@ impl Action for DeleteUser {
         let client: Client = cx.client().await;
         let name = self.user_name.as_str();
         let mut done: Vec<String> = Vec::new();
-        let fail = |done: &Vec<String>, what: &str, e: ToolError| half_done(done, what, e);
+        let fail = |done: &Vec<String>, what: &str, e: ToolError| stopped(done, what, e);
 
         let keys = client
             .list_access_keys()
@@ -756,18 +759,19 @@ async fn new_access_key(client: &Client, user: &str) -> Result<Value, ToolError>
         .create_access_key()
         .user_name(user)
         .customize()
-        .config_override(iam_no_retry())
+        .config_override(iam_once())
         .send()
         .await
         .map_err(|e| {
-            unknown_outcome(
-                iam_error(e),
-                &format!("creating an access key for {user}"),
-                &format!(
-                    "aws_security get_user {user}; delete a key you did not receive with \
-                     delete_access_key"
+            sent_once(e, iam_error, "CreateAccessKey", "a new access key", || Check {
+                tool: "aws_security",
+                action: "get_user",
+                arguments: json!({ "user_name": user }),
+                look_for: format!(
+                    "an access key of {user} you did not receive: its secret is lost, so delete \
+                     it with delete_access_key"
                 ),
-            )
+            })
         })?;
     let Some(k) = out.access_key() else {
         return Err(ToolError::Aws {
