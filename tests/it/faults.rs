@@ -527,7 +527,14 @@ fn error_body(service: &str, fault: Fault) -> (&'static str, &'static str, Strin
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>\
              {message}</Message><RequestId>faultproxy</RequestId></Error>"
         ),
-        "autoscaling" | "elasticloadbalancing" | "sts" | "sns" | "cloudfront" => format!(
+        "autoscaling"
+        | "elasticloadbalancing"
+        | "sts"
+        | "sns"
+        | "cloudfront"
+        | "iam"
+        | "monitoring"
+        | "rds" => format!(
             "<ErrorResponse><Error><Type>{}</Type><Code>{code}</Code><Message>{message}\
              </Message></Error><RequestId>faultproxy</RequestId></ErrorResponse>",
             if status.starts_with('5') {

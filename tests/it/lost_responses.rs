@@ -675,3 +675,76 @@ async fn a_create_that_never_reached_aws_is_a_plain_failure() {
     .await;
     assert_eq!(e["error"], "transport", "{e}");
 }
+
+#[tokio::test]
+async fn iam_creates_are_sent_once_retried_when_throttled_and_a_lost_answer_names_its_check() {
+    let m = moto().await;
+    let iam = crate::security::iam(&m);
+    // A lost CreateRole answer: moto made the role, the call says the outcome is unknown and
+    // names get_role, which finds it; the request was not sent again.
+    let p = proxy(&m).await;
+    p.fault("CreateRole", Fault::DropResponse);
+    let d = via(&m, &p, 3, false);
+    let e = failed(
+        &d,
+        "aws_security",
+        json!({"action": "create_role", "role_name": "lost", "trust": "lambda",
+               "templates": ["lambda-basic"]}),
+    )
+    .await;
+    assert_eq!(e["error"], "precondition_failed", "{e}");
+    assert_eq!(e["details"]["outcome"], "unknown", "{e}");
+    assert_eq!(
+        p.seen_op("CreateRole").len(),
+        1,
+        "CreateRole was sent again"
+    );
+    // Nothing after the lost create ran (the template's inline policy was not put).
+    assert!(p.seen_op("PutRolePolicy").is_empty());
+    let check = &e["details"]["check"];
+    assert_eq!(
+        (check["tool"].as_str(), check["action"].as_str()),
+        (Some("aws_security"), Some("get_role")),
+        "{e}"
+    );
+    let mut args = check["arguments"].as_object().unwrap().clone();
+    args.insert("action".into(), check["action"].clone());
+    let found = ok_in(&d, "aws_security", Value::Object(args)).await;
+    assert_eq!(found["data"]["role_name"], "lost", "{found}");
+    assert_eq!(
+        iam.list_roles().send().await.unwrap().roles().len(),
+        1,
+        "exactly one role exists"
+    );
+
+    // Throttling means IAM refused without running: retried, and the user is made once.
+    let p = proxy(&m).await;
+    p.fault_times("CreateUser", Fault::Throttle, 1);
+    let d = via(&m, &p, 3, false);
+    ok_in(
+        &d,
+        "aws_security",
+        json!({"action": "create_user", "user_name": "retried"}),
+    )
+    .await;
+    assert_eq!(
+        p.seen_op("CreateUser").len(),
+        2,
+        "throttled once, then sent"
+    );
+    let users = iam.list_users().send().await.unwrap();
+    assert_eq!(users.users().len(), 1);
+
+    // A server error may have run: not repeated.
+    let p = proxy(&m).await;
+    p.fault("CreateUser", Fault::ServerError);
+    let d = via(&m, &p, 3, false);
+    let e = failed(
+        &d,
+        "aws_security",
+        json!({"action": "create_user", "user_name": "maybe"}),
+    )
+    .await;
+    assert_eq!(e["details"]["outcome"], "unknown", "{e}");
+    assert_eq!(p.seen_op("CreateUser").len(), 1);
+}
