@@ -8,7 +8,16 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     dispatch::Dispatcher,
-    guardrails::{approvals::Status, audit::AuditQuery},
+    guardrails::{
+        anchor::{self, AnchorPlace},
+        approvals::{
+            ApprovalRequest, ApproversChange, Ballot, Proof, Status, canonical_text, os_user,
+        },
+        audit::{self, AuditQuery, AuditRecord},
+        environment::Environment,
+        signing,
+        store::new_id,
+    },
     registry::Caller,
     server,
     settings::Settings,
@@ -89,6 +98,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ApprovalsCommand,
     },
+    /// The approvers of each environment: who may sign approvals (allowed_signers files)
+    Approvers {
+        #[command(subcommand)]
+        command: ApproversCommand,
+    },
     /// The audit log: verify its hash chain, or list recent records
     Audit {
         #[command(subcommand)]
@@ -114,30 +128,74 @@ pub enum ApprovalsCommand {
         all: bool,
     },
     /// Show one request with its call and votes
-    Show { id: String },
-    /// Approve a request as a named person
-    Approve {
+    Show {
         id: String,
-        /// Your name; must differ from the requester and from earlier approvers
-        #[arg(long = "as", value_name = "NAME")]
-        approver: String,
+        /// Print only the exact text an approver signs (with `ssh-keygen -Y sign -n
+        /// espada-aws-approval`)
         #[arg(long)]
-        comment: Option<String>,
+        canonical: bool,
+        /// With --canonical: the text of a rejection
+        #[arg(long, requires = "canonical")]
+        reject: bool,
     },
-    /// Reject a request as a named person
-    Reject {
-        id: String,
-        #[arg(long = "as", value_name = "NAME")]
-        approver: String,
-        #[arg(long)]
-        comment: Option<String>,
+    /// Approve a request: signed with your SSH key, or typed at your terminal
+    Approve(VoteArgs),
+    /// Reject a request: signed with your SSH key, or typed at your terminal
+    Reject(VoteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VoteArgs {
+    pub id: String,
+    /// Sign with this SSH private key: by `ssh-keygen -Y sign` where installed (agent,
+    /// passphrase and touch keys work), else in-process from an unencrypted key file
+    #[arg(long, value_name = "PATH", conflicts_with = "signature")]
+    pub key: Option<std::path::PathBuf>,
+    /// A signature made elsewhere over the text of `approvals show ID --canonical`
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<std::path::PathBuf>,
+    /// A display name for your vote; who voted is your key's principal or your OS user
+    #[arg(long = "as", value_name = "NAME")]
+    pub display_name: Option<String>,
+    #[arg(long)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApproversCommand {
+    /// The approvers pinned for each environment
+    Show,
+    /// Name the allowed_signers file (git's format) of an environment's approvers. The first
+    /// one is set by a person at a terminal; changing it opens an approval request that the
+    /// existing approvers sign, applied with --approval-request
+    Set {
+        environment: String,
+        file: std::path::PathBuf,
+        /// The approved request for this change
+        #[arg(long, value_name = "ID")]
+        approval_request: Option<String>,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Recompute the hash chain; exit 1 when a record was edited, inserted or deleted
-    Verify,
+    /// Recompute the hash chain and check every signed vote; exit 1 when a record was edited,
+    /// inserted or deleted or a signature does not verify
+    Verify {
+        /// Also check the chain against every anchor written to the anchor bucket
+        #[arg(long)]
+        anchors: bool,
+        #[command(flatten)]
+        place: AnchorArgs,
+    },
+    /// Write the chain's head (record count, hash, time) to an S3 object under Object Lock
+    Anchor {
+        #[command(flatten)]
+        place: AnchorArgs,
+        /// Days the anchor is locked (compliance mode)
+        #[arg(long, default_value_t = 365)]
+        retain_days: i64,
+    },
     /// Print the most recent calls as JSON lines, newest first; a call that was written ahead
     /// and never finished shows as `interrupted` (its process is gone) or `in_progress`
     List {
@@ -147,6 +205,36 @@ pub enum AuditCommand {
         #[arg(long)]
         outcome: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct AnchorArgs {
+    /// A bucket created with Object Lock enabled
+    #[arg(long, env = "ESPADA_AUDIT_ANCHOR_BUCKET")]
+    pub bucket: Option<String>,
+    /// Key prefix of the anchors
+    #[arg(
+        long,
+        env = "ESPADA_AUDIT_ANCHOR_PREFIX",
+        default_value = "espada-aws/audit-anchors/"
+    )]
+    pub prefix: String,
+}
+
+impl AnchorArgs {
+    fn place(&self, retain_days: i64) -> anyhow::Result<AnchorPlace> {
+        let Some(bucket) = self.bucket.clone().filter(|b| !b.is_empty()) else {
+            anyhow::bail!(
+                "name the anchor bucket (created with Object Lock) with --bucket or \
+                 ESPADA_AUDIT_ANCHOR_BUCKET"
+            );
+        };
+        Ok(AnchorPlace {
+            bucket,
+            prefix: self.prefix.clone(),
+            retain_days,
+        })
+    }
 }
 
 impl GlobalArgs {
@@ -282,11 +370,19 @@ fn sorted(v: Value) -> Value {
     }
 }
 
+/// Why an unsigned vote without a terminal is refused. It says what approvals are for and how
+/// a person gives one; it never says how a program could pass for a person.
+pub const NOT_A_TERMINAL: &str = "approvals are decisions by people, so an unsigned vote is \
+taken only from a person typing at a terminal, and this run has none (stdin and stderr are not \
+a terminal). If you are an AI agent or a script: do not try to approve; show the request to the \
+user and let them decide. A person approves in their own terminal (`espada-aws approvals \
+approve ID`) or signs with their own SSH key (`--key`)";
+
 /// Runs an `approvals` subcommand; returns whether it succeeded. Votes (and refused votes) are
 /// audited in the transaction that records them.
 pub async fn approvals(dispatcher: &Dispatcher, command: ApprovalsCommand) -> anyhow::Result<bool> {
     let g = &dispatcher.guardrails;
-    let (id, approver, comment, approve) = match command {
+    let (args, approve) = match command {
         ApprovalsCommand::List { all } => {
             let status = if all { None } else { Some(Status::Pending) };
             let list = g.store.approvals(status, 200)?;
@@ -295,7 +391,7 @@ pub async fn approvals(dispatcher: &Dispatcher, command: ApprovalsCommand) -> an
             }
             for r in list {
                 println!(
-                    "{}  {:<9} {} {} env={} risk={} approvals={}/{} requester={} expires={}",
+                    "{}  {:<9} {} {} env={} risk={} approvals={}/{}{} requester={} expires={}",
                     r.id,
                     r.status.as_str(),
                     r.call.tool,
@@ -304,48 +400,76 @@ pub async fn approvals(dispatcher: &Dispatcher, command: ApprovalsCommand) -> an
                     r.call.risk.as_str(),
                     r.approvals,
                     r.min_approvers,
+                    if r.signed_approvals { " signed" } else { "" },
                     r.requester,
                     r.expires_at
                 );
             }
             return Ok(true);
         }
-        ApprovalsCommand::Show { id } => {
+        ApprovalsCommand::Show {
+            id,
+            canonical,
+            reject,
+        } => {
             let Some(r) = g.store.approval(&id)? else {
                 anyhow::bail!("no approval request {id}");
             };
-            println!("{}", serde_json::to_string_pretty(&r)?);
+            if canonical {
+                print!("{}", canonical_text(&r, !reject));
+            } else {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            }
             return Ok(true);
         }
-        ApprovalsCommand::Approve {
-            id,
-            approver,
-            comment,
-        } => (id, approver, comment, true),
-        ApprovalsCommand::Reject {
-            id,
-            approver,
-            comment,
-        } => (id, approver, comment, false),
+        ApprovalsCommand::Approve(args) => (args, true),
+        ApprovalsCommand::Reject(args) => (args, false),
     };
-    match g
-        .vote(
-            &dispatcher.aws,
-            &id,
-            &approver,
-            approve,
-            comment.as_deref(),
-            "cli",
-        )
-        .await
-    {
+    let Some(req) = g.store.approval(&args.id)? else {
+        eprintln!("no approval request {}", args.id);
+        return Ok(false);
+    };
+    let proof = if let Some(path) = &args.signature {
+        match std::fs::read_to_string(path) {
+            Ok(pem) => Proof::Signature(pem),
+            Err(e) => {
+                eprintln!("cannot read the signature {}: {e}", path.display());
+                return Ok(false);
+            }
+        }
+    } else if let Some(key) = &args.key {
+        match signing::sign(key, canonical_text(&req, approve).as_bytes()) {
+            Ok(pem) => Proof::Signature(pem),
+            Err(why) => {
+                eprintln!("{why}");
+                return Ok(false);
+            }
+        }
+    } else {
+        let user = os_user();
+        if let Err(why) = person_at_terminal(&describe(&req), approve) {
+            let refused = refused_vote(&req.id, &user, approve, &why);
+            g.store.append_audit(&refused)?;
+            eprintln!("{why}");
+            return Ok(false);
+        }
+        Proof::Terminal { user }
+    };
+    let ballot = Ballot {
+        proof,
+        approve,
+        display_name: args.display_name.filter(|n| !n.trim().is_empty()),
+        comment: args.comment,
+    };
+    match g.vote(&dispatcher.aws, &req.id, ballot).await {
         Ok(r) => {
             println!(
-                "{} is {} ({} of {} approvals)",
+                "{} is {} ({} of {} approvals{})",
                 r.id,
                 r.status.as_str(),
                 r.approvals,
-                r.min_approvers
+                r.min_approvers,
+                if r.signed_approvals { ", signed" } else { "" }
             );
             Ok(true)
         }
@@ -356,26 +480,216 @@ pub async fn approvals(dispatcher: &Dispatcher, command: ApprovalsCommand) -> an
     }
 }
 
+/// Runs an `approvers` subcommand; returns whether it succeeded.
+pub fn approvers(dispatcher: &Dispatcher, command: ApproversCommand) -> anyhow::Result<bool> {
+    let store = &dispatcher.guardrails.store;
+    let (env, file, approval_request) = match command {
+        ApproversCommand::Show => {
+            let all = store.approvers()?;
+            if all.is_empty() {
+                println!("no approvers are configured; signed approvals are off everywhere");
+            }
+            for (env, a) in all {
+                println!(
+                    "{}: {} (from {}, sha256 {}, set {})",
+                    env.as_str(),
+                    a.principals.join(", "),
+                    a.path,
+                    a.sha256,
+                    a.set_at
+                );
+            }
+            return Ok(true);
+        }
+        ApproversCommand::Set {
+            environment,
+            file,
+            approval_request,
+        } => (environment, file, approval_request),
+    };
+    let Some(env) = Environment::parse(&env) else {
+        anyhow::bail!("unknown environment {env}: production, staging, testing or development");
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let path = std::fs::canonicalize(&file).unwrap_or(file.clone());
+    let path = path.display().to_string();
+    let user = os_user();
+    let first = !store.approvers()?.contains_key(&env);
+    if first
+        && let Err(why) = person_at_terminal(
+            &format!(
+                "the first approvers of {}: {}",
+                env.as_str(),
+                signing::AllowedSigners::parse(&text)
+                    .map(|s| s.principals().join(", "))
+                    .unwrap_or_default()
+            ),
+            true,
+        )
+    {
+        eprintln!("{why}");
+        return Ok(false);
+    }
+    let outcome =
+        store.change_approvers(env, &path, &text, &user, approval_request.as_deref(), first)?;
+    match outcome {
+        Ok(ApproversChange::Bootstrapped(a)) | Ok(ApproversChange::Applied(a)) => {
+            println!(
+                "approvers of {}: {} (pinned from {})",
+                env.as_str(),
+                a.principals.join(", "),
+                a.path
+            );
+            Ok(true)
+        }
+        Ok(ApproversChange::Unchanged) => {
+            println!("approvers of {} unchanged", env.as_str());
+            Ok(true)
+        }
+        Ok(ApproversChange::Requested(req)) => {
+            println!(
+                "changing the approvers of {} needs {} signed approval(s) by its current \
+                 approvers: approval request {}. Each signs it with `espada-aws approvals \
+                 approve {} --key KEY`; then run this command again with --approval-request {}",
+                env.as_str(),
+                req.min_approvers,
+                req.id,
+                req.id,
+                req.id
+            );
+            Ok(true)
+        }
+        Err(why) => {
+            eprintln!("{why}");
+            Ok(false)
+        }
+    }
+}
+
+/// A short line naming a request, for the person deciding on it.
+fn describe(r: &ApprovalRequest) -> String {
+    format!(
+        "{}: {} {} in {} (risk {}), requested by {}; arguments {}; reason: {}",
+        r.id,
+        r.call.tool,
+        r.call.action,
+        r.call.environment.map(|e| e.as_str()).unwrap_or("unknown"),
+        r.call.risk.as_str(),
+        r.requester,
+        Value::Object(r.call.arguments.clone()),
+        r.call.reason
+    )
+}
+
+/// Asks the person at this terminal to type back a short code shown for this decision. Refuses
+/// when stdin or stderr is not a terminal.
+fn person_at_terminal(what: &str, approve: bool) -> Result<(), String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(NOT_A_TERMINAL.to_string());
+    }
+    let code = short_code();
+    let mut err = std::io::stderr();
+    let verb = if approve { "approve" } else { "reject" };
+    let _ = write!(
+        err,
+        "{what}\nTo {verb}, type the code {code} and press Enter (anything else cancels): "
+    );
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the code: {e}"))?;
+    if line.trim().eq_ignore_ascii_case(&code) {
+        Ok(())
+    } else {
+        Err("the code was not typed back; nothing was recorded".into())
+    }
+}
+
+/// Six characters that are hard to mistake for one another.
+fn short_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).expect("the OS random source works");
+    bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// The audit record of a vote refused before it reached the store (no terminal, no code).
+fn refused_vote(id: &str, user: &str, approve: bool, why: &str) -> AuditRecord {
+    let mut input = Map::new();
+    input.insert("request_id".into(), json!(audit::clip(id, 64)));
+    input.insert("channel".into(), json!("terminal"));
+    AuditRecord {
+        kind: "vote".into(),
+        correlation_id: new_id("vote"),
+        actor: format!("person:{}", audit::clip(user, 64)),
+        tool: "aws_guardrails".into(),
+        action: format!("{}_request", if approve { "approve" } else { "reject" }),
+        targets: vec![audit::clip(id, 64)],
+        input,
+        outcome: "refused".into(),
+        detail: audit::clip(why, 512),
+        ..AuditRecord::default()
+    }
+}
+
 /// Runs an `audit` subcommand; returns whether it succeeded (verify: the chain is intact).
-pub fn audit(dispatcher: &Dispatcher, command: AuditCommand) -> anyhow::Result<bool> {
+pub async fn audit(dispatcher: &Dispatcher, command: AuditCommand) -> anyhow::Result<bool> {
     let store = &dispatcher.guardrails.store;
     match command {
-        AuditCommand::Verify => match store.verify_audit()? {
-            Ok(n) => {
+        AuditCommand::Verify { anchors, place } => {
+            let mut problems = match store.verify_audit()? {
+                Ok(_) => Vec::new(),
+                Err(p) => p,
+            };
+            let mut checked = 0;
+            if anchors {
+                let place = place.place(0)?;
+                let s3: aws_sdk_s3::Client = dispatcher.aws.client(None, None).await;
+                let all = anchor::read_all(&s3, &place)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                checked = all.len();
+                problems.extend(anchor::check(store, &all)?);
+            }
+            if problems.is_empty() {
+                let n = store.audit_head()?.map(|h| h.seq).unwrap_or(0);
                 println!(
-                    "audit log intact: {n} record(s) in {}",
-                    store.path().display()
+                    "audit log intact: {n} record(s) in {}{}",
+                    store.path().display(),
+                    if anchors {
+                        format!(", consistent with {checked} anchor(s)")
+                    } else {
+                        String::new()
+                    }
                 );
                 Ok(true)
-            }
-            Err(problems) => {
+            } else {
                 println!("audit log TAMPERED ({}):", store.path().display());
                 for p in problems {
                     println!("  {p}");
                 }
                 Ok(false)
             }
-        },
+        }
+        AuditCommand::Anchor { place, retain_days } => {
+            let place = place.place(retain_days)?;
+            let s3: aws_sdk_s3::Client = dispatcher.aws.client(None, None).await;
+            let (a, key) = anchor::write(&s3, store, &place)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "anchored record {} ({}) at s3://{}/{key}, locked {} day(s)",
+                a.seq, a.hash, place.bucket, retain_days
+            );
+            Ok(true)
+        }
         AuditCommand::List { limit, outcome } => {
             let q = AuditQuery {
                 outcome,

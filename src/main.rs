@@ -61,7 +61,8 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
         Command::Call { tool, args } => Ok(exit(cli::call(dispatcher, &tool, &args).await?)),
         Command::Approvals { command } => Ok(exit(cli::approvals(&dispatcher, command).await?)),
-        Command::Audit { command } => Ok(exit(cli::audit(&dispatcher, command)?)),
+        Command::Approvers { command } => Ok(exit(cli::approvers(&dispatcher, command)?)),
+        Command::Audit { command } => Ok(exit(cli::audit(&dispatcher, command).await?)),
         Command::Tools { markdown } => {
             print!("{}", cli::tools_text(&dispatcher, markdown));
             Ok(ExitCode::SUCCESS)

@@ -6,6 +6,13 @@
 //!
 //! A request stores the call's redacted, bounded arguments (what people read) and the SHA-256
 //! binding of the real ones (what the repeated call must match).
+//!
+//! A vote carries its proof ([`Proof`]): an SSH signature over the request's canonical text
+//! ([`canonical_text`]), verified against the `allowed_signers` pinned for the request's
+//! environment (the principal is who voted); or, unsigned, the OS user who answered at a
+//! terminal or in an MCP client (one OS user is one person, whatever the channel or the name
+//! typed). Where the environment's protection asks for signed approvals, only verified
+//! signatures from distinct principals count.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -16,6 +23,7 @@ use super::{
     audit::{AuditRecord, append_in, clip},
     changes::{ChangeStatus, change_in, set_change_status_in},
     environment::Environment,
+    signing::{AllowedSigners, Verified},
     store::{Result, Store, new_id, now, rfc3339},
 };
 
@@ -91,17 +99,156 @@ pub struct Claim {
     pub risk: Risk,
     pub min_approvers: u32,
     pub change_request_required: bool,
+    /// Whether the environment now takes only signed votes.
+    pub signed_approvals: bool,
     /// The change request the repeated call names, if it names one.
     pub change_request_id: Option<String>,
 }
 
+/// A recorded vote. `approver` is who voted as far as the server can tell: the principal of
+/// the `allowed_signers` entry whose key signed, or the OS user of an unsigned vote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vote {
     pub approver: String,
     pub decision: String,
     pub comment: Option<String>,
+    /// signature, terminal or elicitation (`cli` on votes recorded before signed votes)
     pub channel: String,
+    /// Whether a signature by a listed approver's key proves the vote; unsigned votes are
+    /// unverified.
+    #[serde(default)]
+    pub verified: bool,
+    /// The name the person gave (`--as`, the elicitation form): shown, never counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The fingerprint of the key that signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_fingerprint: Option<String>,
+    /// The SSHSIG signature (PEM), kept so that `audit verify` can check it again.
+    #[serde(skip)]
+    pub signature: Option<String>,
     pub at: String,
+}
+
+/// What a vote brings as proof of who made it.
+#[derive(Debug, Clone)]
+pub enum Proof {
+    /// An SSHSIG signature (PEM) over [`canonical_text`] for this decision.
+    Signature(String),
+    /// The OS user at a terminal (stdin and stderr), who typed back the code shown.
+    Terminal { user: String },
+    /// The person in an MCP client, through elicitation: the OS user the server runs as,
+    /// unverified.
+    Elicitation { user: String },
+}
+
+impl Proof {
+    pub fn channel(&self) -> &'static str {
+        match self {
+            Proof::Signature(_) => "signature",
+            Proof::Terminal { .. } => "terminal",
+            Proof::Elicitation { .. } => "elicitation",
+        }
+    }
+}
+
+/// One person's decision on a request, with its proof.
+#[derive(Debug, Clone)]
+pub struct Ballot {
+    pub proof: Proof,
+    pub approve: bool,
+    /// A display name only; the proof says who voted.
+    pub display_name: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// Config key of the approvers of each environment (a JSON object: environment → [`Approvers`]).
+pub const APPROVERS_KEY: &str = "approvers";
+
+/// The approvers of one environment: the `allowed_signers` file a person named, pinned as it
+/// was read then. Editing the file changes nothing until people approve the new one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approvers {
+    pub path: String,
+    pub text: String,
+    pub sha256: String,
+    pub principals: Vec<String>,
+    pub set_at: String,
+}
+
+impl Approvers {
+    pub fn signers(&self) -> std::result::Result<AllowedSigners, String> {
+        AllowedSigners::parse(&self.text)
+    }
+}
+
+/// The exact text an approver signs for `decision` on a request: every fact the approval binds
+/// (request, call, argument hash, account, region, credentials profile, environment, expiry)
+/// and the decision, so that a signature cannot be replayed on another request, other
+/// arguments, another context or the opposite decision.
+pub fn canonical_text(req: &ApprovalRequest, approve: bool) -> String {
+    let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
+    format!(
+        "espada-aws approval v1\n\
+         decision: {}\n\
+         request: {}\n\
+         tool: {}\n\
+         action: {}\n\
+         arguments-sha256: {}\n\
+         account: {}\n\
+         region: {}\n\
+         profile: {}\n\
+         environment: {}\n\
+         expires: {}\n",
+        if approve { "approve" } else { "reject" },
+        req.id,
+        req.call.tool,
+        req.call.action,
+        req.args_hash,
+        or_unknown(&req.call.context.account),
+        or_unknown(&req.call.context.region),
+        req.call.context.profile.as_deref().unwrap_or("default"),
+        req.call
+            .environment
+            .map(Environment::as_str)
+            .unwrap_or("unknown"),
+        req.expires_at,
+    )
+}
+
+/// How people approve `id`: at a terminal, or signed with their SSH key.
+pub fn approve_commands(id: &str, signed_only: bool) -> String {
+    let sign = format!(
+        "`espada-aws approvals approve {id} --key ~/.ssh/id_ed25519` (or sign the text of \
+         `espada-aws approvals show {id} --canonical` elsewhere and pass --signature FILE)"
+    );
+    if signed_only {
+        format!("each approver signs it: {sign}")
+    } else {
+        format!("a person runs `espada-aws approvals approve {id}` at their terminal, or {sign}")
+    }
+}
+
+/// The OS user this process runs as: the voter of every unsigned vote. Read from the process's
+/// own uid, never from `$USER`, which any caller can set.
+pub fn os_user() -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::metadata("/proc/self") {
+            let uid = meta.uid();
+            let name = std::fs::read_to_string("/etc/passwd").ok().and_then(|p| {
+                p.lines().find_map(|l| {
+                    let f: Vec<&str> = l.split(':').collect();
+                    (f.len() > 2 && f[2] == uid.to_string()).then(|| f[0].to_string())
+                })
+            });
+            return name.unwrap_or_else(|| format!("uid-{uid}"));
+        }
+    }
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown-user".into())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,6 +259,9 @@ pub struct ApprovalRequest {
     pub status: Status,
     pub requester: String,
     pub min_approvers: u32,
+    /// Whether only verified signatures by listed approvers count.
+    #[serde(default)]
+    pub signed_approvals: bool,
     pub approvals: u32,
     pub votes: Vec<Vote>,
     pub created_at: String,
@@ -130,6 +280,7 @@ impl Store {
         args_hash: &str,
         requester: &str,
         min_approvers: u32,
+        signed_approvals: bool,
         ttl_secs: i64,
     ) -> Result<ApprovalRequest> {
         let id = new_id("apr");
@@ -138,7 +289,7 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO approvals (id, body, args_hash, status, requester, min_approvers,
-                     created_at, expires_at) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7)",
+                     created_at, expires_at, signed) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)",
                 params![
                     id,
                     body,
@@ -146,7 +297,8 @@ impl Store {
                     requester,
                     min_approvers.max(1),
                     t,
-                    t + ttl_secs
+                    t + ttl_secs,
+                    signed_approvals
                 ],
             )
         })?;
@@ -188,47 +340,76 @@ impl Store {
         })
     }
 
-    /// Records a human's decision, and the audit record of it, in one transaction: a vote is
-    /// never unaudited, and a refused vote is audited too. The requester cannot vote, each
-    /// approver votes once, and a request stops taking votes once decided; the decision moves
-    /// the request's change request along (unless people closed it meanwhile).
+    /// Records a person's decision, and the audit record of it, in one transaction: a vote is
+    /// never unaudited, and a refused vote is audited too. A signature is verified against the
+    /// approvers pinned for the request's environment; the requester cannot vote, each person
+    /// (principal or OS user) votes once, a request that takes only signed votes refuses
+    /// unsigned ones, and a request stops taking votes once decided; the decision moves the
+    /// request's change request along (unless people closed it meanwhile).
     pub fn vote(
         &self,
         id: &str,
-        approver: &str,
-        approve: bool,
-        comment: Option<&str>,
-        channel: &str,
+        ballot: &Ballot,
     ) -> Result<std::result::Result<ApprovalRequest, Refusal>> {
-        let approver = approver.trim();
-        let decision = if approve { "approve" } else { "reject" };
+        let decision = if ballot.approve { "approve" } else { "reject" };
         self.write(|tx| {
-            let outcome = vote_in(tx, id, approver, approve, comment, channel)?;
-            let (status, detail, environment) = match &outcome {
-                Ok(req) => (
-                    req.status.as_str().to_string(),
-                    format!(
-                        "{approver} voted {decision} on {id} via {channel}: {} of {} approvals, \
-                         the request is {}",
-                        req.approvals,
-                        req.min_approvers,
-                        req.status.as_str()
-                    ),
-                    req.call.environment.map(|e| e.as_str().to_string()),
-                ),
-                Err(why) => ("refused".to_string(), why.clone(), None),
-            };
+            let outcome = vote_in(tx, id, ballot)?;
             let mut input = Map::new();
             input.insert("request_id".into(), json!(clip(id, 64)));
-            if let Some(c) = comment {
+            input.insert("channel".into(), json!(ballot.proof.channel()));
+            if let Some(c) = &ballot.comment {
                 input.insert("comment".into(), json!(clip(c, 256)));
             }
+            if let Some(n) = &ballot.display_name {
+                input.insert("display_name".into(), json!(clip(n, 64)));
+            }
+            let (status, detail, environment, approver) = match &outcome {
+                Ok((req, vote)) => {
+                    if let (Some(sig), Some(fp)) = (&vote.signature, &vote.key_fingerprint) {
+                        // Kept whole, so `audit verify` can check the signature again.
+                        input.insert("signature".into(), json!(sig));
+                        input.insert("key_fingerprint".into(), json!(fp));
+                        input.insert(
+                            "signed_text".into(),
+                            json!(canonical_text(req, ballot.approve)),
+                        );
+                    }
+                    (
+                        req.status.as_str().to_string(),
+                        format!(
+                            "{} voted {decision} on {id} via {} ({}): {} of {} approvals, the \
+                             request is {}",
+                            vote.approver,
+                            vote.channel,
+                            if vote.verified {
+                                "verified"
+                            } else {
+                                "unverified"
+                            },
+                            req.approvals,
+                            req.min_approvers,
+                            req.status.as_str()
+                        ),
+                        req.call.environment.map(|e| e.as_str().to_string()),
+                        vote.approver.clone(),
+                    )
+                }
+                Err(why) => (
+                    "refused".to_string(),
+                    why.clone(),
+                    None,
+                    match &ballot.proof {
+                        Proof::Signature(_) => "unverified signer".to_string(),
+                        Proof::Terminal { user } | Proof::Elicitation { user } => user.clone(),
+                    },
+                ),
+            };
             append_in(
                 tx,
                 &AuditRecord {
                     kind: "vote".into(),
                     correlation_id: new_id("vote"),
-                    actor: format!("person:{}", clip(approver, 64)),
+                    actor: format!("person:{}", clip(&approver, 64)),
                     tool: "aws_guardrails".into(),
                     action: format!("{decision}_request"),
                     targets: vec![clip(id, 64)],
@@ -239,8 +420,13 @@ impl Store {
                     ..AuditRecord::default()
                 },
             )?;
-            Ok(outcome)
+            Ok(outcome.map(|(req, _)| req))
         })
+    }
+
+    /// The approvers pinned for each environment.
+    pub fn approvers(&self) -> Result<std::collections::BTreeMap<Environment, Approvers>> {
+        Ok(self.config(APPROVERS_KEY)?.unwrap_or_default())
     }
 
     pub fn cancel_approval(
@@ -269,45 +455,115 @@ impl Store {
 fn vote_in(
     tx: &Transaction<'_>,
     id: &str,
-    approver: &str,
-    approve: bool,
-    comment: Option<&str>,
-    channel: &str,
-) -> rusqlite::Result<std::result::Result<ApprovalRequest, Refusal>> {
+    ballot: &Ballot,
+) -> rusqlite::Result<std::result::Result<(ApprovalRequest, Vote), Refusal>> {
     let Some(req) = load(tx, id)? else {
         return Ok(Err(format!("no approval request {id}")));
     };
-    if approver.is_empty() {
-        return Ok(Err("an approver name is required (--as NAME)".into()));
-    }
-    if approver.eq_ignore_ascii_case(&req.requester) {
-        return Ok(Err(format!(
-            "{approver} requested {id} and cannot approve or reject it; another person must"
-        )));
-    }
     if req.status != Status::Pending {
         return Ok(Err(format!(
             "{id} is {} and takes no more votes",
             req.status.as_str()
         )));
     }
+    let env = req.call.environment.unwrap_or(Environment::Production);
+    let (approver, verified) = match &ballot.proof {
+        Proof::Signature(pem) => {
+            let approvers: Option<std::collections::BTreeMap<Environment, Approvers>> = tx
+                .query_row(
+                    "SELECT value FROM config WHERE key = ?1",
+                    [APPROVERS_KEY],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()?
+                .and_then(|v| serde_json::from_str(&v).ok());
+            let Some(file) = approvers.and_then(|mut a| a.remove(&env)) else {
+                return Ok(Err(format!(
+                    "no approvers are configured for {}: a person names their allowed_signers \
+                     file with `espada-aws approvers set {} FILE`",
+                    env.as_str(),
+                    env.as_str()
+                )));
+            };
+            let signers = match file.signers() {
+                Ok(s) => s,
+                Err(why) => {
+                    return Ok(Err(format!("the pinned allowed_signers is invalid: {why}")));
+                }
+            };
+            match signers.verify(canonical_text(&req, ballot.approve).as_bytes(), pem) {
+                Ok(v) => (v, true),
+                Err(why) => {
+                    return Ok(Err(format!(
+                        "the signature does not count as a vote on {id}: {why}"
+                    )));
+                }
+            }
+        }
+        Proof::Terminal { user } | Proof::Elicitation { user } => {
+            if req.signed_approvals {
+                return Ok(Err(format!(
+                    "{id} is in {}, which takes only signed approvals: an approver listed in \
+                     its allowed_signers signs it with their own key ({})",
+                    env.as_str(),
+                    approve_commands(id, true)
+                )));
+            }
+            (
+                Verified {
+                    principal: user.trim().to_string(),
+                    fingerprint: String::new(),
+                },
+                false,
+            )
+        }
+    };
+    let (approver, fingerprint) = (approver.principal, approver.fingerprint);
+    if approver.is_empty() {
+        return Ok(Err("the voter cannot be told".into()));
+    }
+    let requester = req.requester.to_ascii_lowercase();
+    let lower = approver.to_ascii_lowercase();
+    if requester == lower || requester == format!("cli:{lower}") {
+        return Ok(Err(format!(
+            "{approver} requested {id} and cannot approve or reject it; another person must"
+        )));
+    }
     if req
         .votes
         .iter()
-        .any(|v| v.approver.eq_ignore_ascii_case(approver))
+        .any(|v| v.approver.eq_ignore_ascii_case(&approver))
     {
         return Ok(Err(format!(
-            "{approver} has already voted on {id}; approvers must be distinct people"
+            "{approver} has already voted on {id}; approvers must be distinct people, and one \
+             person's second vote does not count"
         )));
     }
-    let decision = if approve { "approve" } else { "reject" };
+    let decision = if ballot.approve { "approve" } else { "reject" };
+    let signature = match &ballot.proof {
+        Proof::Signature(pem) => Some(pem.trim().to_string()),
+        _ => None,
+    };
+    let fingerprint = (!fingerprint.is_empty()).then_some(fingerprint);
     tx.execute(
-        "INSERT INTO approval_votes (request_id, approver, decision, comment, channel, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, approver, decision, comment, channel, now()],
+        "INSERT INTO approval_votes (request_id, approver, decision, comment, channel, at,
+             verified, display_name, key_fingerprint, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            id,
+            approver,
+            decision,
+            ballot.comment,
+            ballot.proof.channel(),
+            now(),
+            verified,
+            ballot.display_name,
+            fingerprint,
+            signature
+        ],
     )?;
-    let approvals = req.approvals + u32::from(approve);
-    let new_status = if !approve {
+    let approvals = req.approvals + u32::from(ballot.approve);
+    let new_status = if !ballot.approve {
         Some(Status::Rejected)
     } else if approvals >= req.min_approvers {
         Some(Status::Approved)
@@ -330,7 +586,14 @@ fn vote_in(
             set_change_status_in(tx, cr, to, &format!("by approval request {id}"), from)?;
         }
     }
-    Ok(Ok(load(tx, id)?.expect("exists")))
+    let req = load(tx, id)?.expect("exists");
+    let vote = req
+        .votes
+        .iter()
+        .find(|v| v.approver == approver)
+        .cloned()
+        .expect("just recorded");
+    Ok(Ok((req, vote)))
 }
 
 /// Claims an approved request for execution inside `tx` (the transaction that admits the
@@ -361,9 +624,10 @@ pub fn claim_in(
         Status::Approved => {}
         Status::Pending => {
             return Ok(Err(format!(
-                "{id} is still pending: {} of {} approvals; a person must run `espada-aws \
-                 approvals approve {id} --as NAME`",
-                req.approvals, req.min_approvers
+                "{id} is still pending: {} of {} approvals; people decide on it: {}",
+                req.approvals,
+                req.min_approvers,
+                approve_commands(id, req.signed_approvals)
             )));
         }
         other => {
@@ -402,6 +666,13 @@ pub fn claim_in(
             req.min_approvers,
             named(claim.environment),
             claim.min_approvers
+        )));
+    }
+    if claim.signed_approvals && !req.signed_approvals {
+        return Ok(Err(format!(
+            "{id} was approved without signatures, and {} now takes only signed approvals; \
+             request a new approval",
+            named(claim.environment)
         )));
     }
     if let Some(given) = claim.change_request_id.as_deref()
@@ -480,10 +751,19 @@ fn context_change(approved: &CallContext, now: &CallContext) -> Option<String> {
     None
 }
 
+/// One request with its votes (signatures included), read on `c`.
+pub fn load_request(
+    c: &rusqlite::Connection,
+    id: &str,
+) -> rusqlite::Result<Option<ApprovalRequest>> {
+    load(c, id)
+}
+
 fn load(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option<ApprovalRequest>> {
     let row = c
         .query_row(
-            "SELECT body, args_hash, status, requester, min_approvers, created_at, expires_at
+            "SELECT body, args_hash, status, requester, min_approvers, created_at, expires_at,
+                 signed
              FROM approvals WHERE id = ?1",
             [id],
             |r| {
@@ -495,16 +775,19 @@ fn load(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option<ApprovalR
                     r.get::<_, u32>(4)?,
                     r.get::<_, i64>(5)?,
                     r.get::<_, i64>(6)?,
+                    r.get::<_, bool>(7)?,
                 ))
             },
         )
         .optional()?;
-    let Some((body, args_hash, status, requester, min_approvers, created, expires)) = row else {
+    let Some((body, args_hash, status, requester, min_approvers, created, expires, signed)) = row
+    else {
         return Ok(None);
     };
     let mut stmt = c.prepare(
-        "SELECT approver, decision, comment, channel, at FROM approval_votes
-         WHERE request_id = ?1 ORDER BY at, approver",
+        "SELECT approver, decision, comment, channel, at, verified, display_name,
+             key_fingerprint, signature
+         FROM approval_votes WHERE request_id = ?1 ORDER BY at, approver",
     )?;
     let votes: Vec<Vote> = stmt
         .query_map([id], |r| {
@@ -514,6 +797,10 @@ fn load(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option<ApprovalR
                 comment: r.get(2)?,
                 channel: r.get(3)?,
                 at: rfc3339(r.get(4)?),
+                verified: r.get(5)?,
+                display_name: r.get(6)?,
+                key_fingerprint: r.get(7)?,
+                signature: r.get(8)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -530,10 +817,190 @@ fn load(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option<ApprovalR
         status,
         requester,
         min_approvers,
-        approvals: votes.iter().filter(|v| v.decision == "approve").count() as u32,
+        signed_approvals: signed,
+        // Where only signatures count, an unverified vote (none is taken, but a row written
+        // around the guardrails could be there) counts for nothing.
+        approvals: votes
+            .iter()
+            .filter(|v| v.decision == "approve" && (v.verified || !signed))
+            .count() as u32,
         votes,
         created_at: rfc3339(created),
         expires_at: rfc3339(expires),
         args_hash,
     }))
+}
+
+/// The tool and action names of an approvers change, as its approval request records them.
+pub const APPROVERS_TOOL: &str = "espada-aws";
+pub const APPROVERS_ACTION: &str = "set_approvers";
+
+/// What an `approvers set` did.
+#[derive(Debug)]
+pub enum ApproversChange {
+    /// The first approvers of an environment, named by a person at a terminal.
+    Bootstrapped(Approvers),
+    /// The file is what is pinned already.
+    Unchanged,
+    /// Existing approvers must sign this request first.
+    Requested(Box<ApprovalRequest>),
+    /// Applied under an approved request.
+    Applied(Approvers),
+}
+
+impl Store {
+    /// Changes the approvers of `env` to `text` (an `allowed_signers` file read from `path`).
+    /// The first approvers of an environment are pinned at once (the caller made sure a person
+    /// at a terminal asked); a change to existing ones is a guardrails change that the existing
+    /// approvers sign: without `approval_request` it opens the request, with it it claims the
+    /// approved request (for exactly this file) and pins the file in the same transaction.
+    pub fn change_approvers(
+        &self,
+        env: Environment,
+        path: &str,
+        text: &str,
+        actor: &str,
+        approval_request: Option<&str>,
+        first_time_confirmed: bool,
+    ) -> Result<std::result::Result<ApproversChange, Refusal>> {
+        let signers = match AllowedSigners::parse(text) {
+            Ok(s) if !s.signers.is_empty() => s,
+            Ok(_) => return Ok(Err(format!("{path} lists no key that may sign approvals"))),
+            Err(why) => return Ok(Err(format!("{path}: {why}"))),
+        };
+        let sha256 = super::confirm::sha256_hex(text.as_bytes());
+        let new = Approvers {
+            path: path.to_string(),
+            text: text.to_string(),
+            sha256: sha256.clone(),
+            principals: signers.principals(),
+            set_at: rfc3339(now()),
+        };
+        let mut all = self.approvers()?;
+        let Some(current) = all.get(&env) else {
+            if !first_time_confirmed {
+                return Ok(Err(format!(
+                    "the first approvers of {} are named by a person at a terminal",
+                    env.as_str()
+                )));
+            }
+            all.insert(env, new.clone());
+            self.pin_approvers(&all, env, &new, actor, "bootstrapped")?;
+            return Ok(Ok(ApproversChange::Bootstrapped(new)));
+        };
+        if current.sha256 == sha256 {
+            return Ok(Ok(ApproversChange::Unchanged));
+        }
+        let mut args = Map::new();
+        args.insert("environment".into(), json!(env.as_str()));
+        args.insert("allowed_signers_sha256".into(), json!(sha256));
+        let hash = super::confirm::binding(APPROVERS_TOOL, APPROVERS_ACTION, &args);
+        let Some(id) = approval_request else {
+            let min = self.protection(env)?.min_approvers.max(1);
+            let ttl = self.rules()?.approval_ttl_hours * 3600;
+            let mut shown = args.clone();
+            shown.insert("principals".into(), json!(new.principals));
+            shown.insert(
+                "removed".into(),
+                json!(
+                    current
+                        .principals
+                        .iter()
+                        .filter(|p| !new.principals.contains(p))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            shown.insert("path".into(), json!(clip(path, 256)));
+            let call = RequestedCall {
+                tool: APPROVERS_TOOL.into(),
+                action: APPROVERS_ACTION.into(),
+                arguments: shown,
+                environment: Some(env),
+                risk: Risk::Critical,
+                reason: format!("change the approvers of {}", env.as_str()),
+                change_request_id: None,
+                context: CallContext::default(),
+            };
+            let req = self.create_approval(call, &hash, actor, min, true, ttl)?;
+            return Ok(Ok(ApproversChange::Requested(Box::new(req))));
+        };
+        let claim = Claim {
+            tool: APPROVERS_TOOL.into(),
+            action: APPROVERS_ACTION.into(),
+            args_hash: hash,
+            context: CallContext::default(),
+            environment: Some(env),
+            risk: Risk::Critical,
+            min_approvers: self.protection(env)?.min_approvers.max(1),
+            change_request_required: false,
+            signed_approvals: true,
+            change_request_id: None,
+        };
+        all.insert(env, new.clone());
+        let text = serde_json::to_string(&all).expect("approvers serialise");
+        let id = id.to_string();
+        let claimed = self.write_if(|tx| {
+            if let Err(why) = claim_in(tx, &id, &claim)? {
+                return Ok(Err(why));
+            }
+            tx.execute(
+                "INSERT INTO config (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![APPROVERS_KEY, text],
+            )?;
+            append_in(
+                tx,
+                &approvers_record(env, &new, actor, &format!("applied {id}")),
+            )?;
+            Ok(Ok(()))
+        })?;
+        Ok(claimed.map(|()| ApproversChange::Applied(new)))
+    }
+
+    fn pin_approvers(
+        &self,
+        all: &std::collections::BTreeMap<Environment, Approvers>,
+        env: Environment,
+        new: &Approvers,
+        actor: &str,
+        how: &str,
+    ) -> Result<()> {
+        let text = serde_json::to_string(all).expect("approvers serialise");
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO config (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![APPROVERS_KEY, text],
+            )?;
+            append_in(tx, &approvers_record(env, new, actor, how))
+        })?;
+        Ok(())
+    }
+}
+
+/// The audit record of a change of approvers: the whole file, so the log says who could sign
+/// when.
+fn approvers_record(env: Environment, new: &Approvers, actor: &str, how: &str) -> AuditRecord {
+    let mut input = Map::new();
+    input.insert("environment".into(), json!(env.as_str()));
+    input.insert("allowed_signers_sha256".into(), json!(new.sha256));
+    input.insert("principals".into(), json!(new.principals));
+    input.insert("path".into(), json!(clip(&new.path, 256)));
+    AuditRecord {
+        kind: "config".into(),
+        correlation_id: new_id("cfg"),
+        actor: format!("person:{}", clip(actor, 64)),
+        tool: APPROVERS_TOOL.into(),
+        action: APPROVERS_ACTION.into(),
+        targets: vec![env.as_str().into()],
+        input,
+        outcome: "ok".into(),
+        detail: format!(
+            "approvers of {} {how}: {}",
+            env.as_str(),
+            new.principals.join(", ")
+        ),
+        environment: Some(env.as_str().into()),
+        ..AuditRecord::default()
+    }
 }

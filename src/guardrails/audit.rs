@@ -408,6 +408,9 @@ impl Store {
                 if chain_hash(&prev, seq, at, &record) != hash {
                     problems.push(format!("record {seq} was modified after it was written"));
                 }
+                if let Some(why) = check_signed_vote(&record) {
+                    problems.push(format!("record {seq}: {why}"));
+                }
                 prev_hash = hash;
                 expected_seq = seq + 1;
                 count += 1;
@@ -427,6 +430,7 @@ impl Store {
                 None if count > 0 => problems.push("the log's head record is missing".into()),
                 _ => {}
             }
+            problems.extend(check_signed_votes(c)?);
             Ok(if problems.is_empty() {
                 Ok(count)
             } else {
@@ -585,6 +589,101 @@ fn entry(
         outcome_seq,
         at_secs: at,
     })
+}
+
+/// A signed vote's record must carry a signature that still verifies, by the key it names, over
+/// the text it says was signed, for the request it names. `None` when the record is fine or is
+/// not a signed vote.
+fn check_signed_vote(record: &str) -> Option<String> {
+    let r: AuditRecord = serde_json::from_str(record).ok()?;
+    if r.kind != "vote" || r.outcome == "refused" {
+        return None;
+    }
+    let sig = r.input.get("signature")?.as_str()?;
+    let text = r
+        .input
+        .get("signed_text")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let fingerprint = r.input.get("key_fingerprint").and_then(Value::as_str);
+    match super::signing::check(text.as_bytes(), sig) {
+        Err(why) => Some(format!("the signed vote does not verify: {why}")),
+        Ok((_, fp)) if Some(fp.as_str()) != fingerprint => {
+            Some("the signed vote names another key than the one that signed".into())
+        }
+        Ok(_) => {
+            let id = r.targets.first().map(String::as_str).unwrap_or("");
+            (!text.lines().any(|l| l == format!("request: {id}")))
+                .then(|| format!("the signed vote's text is not about {id}"))
+        }
+    }
+}
+
+/// Every signed vote stored with an approval request must verify over that request's canonical
+/// text, by a key the approvers' pinned file lists for the principal it counted for.
+fn check_signed_votes(c: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
+    use super::approvals::{Approvers, canonical_text};
+    let approvers: BTreeMap<super::environment::Environment, Approvers> = c
+        .query_row(
+            "SELECT value FROM config WHERE key = ?1",
+            [super::approvals::APPROVERS_KEY],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default();
+    let ids: Vec<String> = c
+        .prepare("SELECT DISTINCT request_id FROM approval_votes WHERE signature IS NOT NULL")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut problems = Vec::new();
+    for id in ids {
+        let Some(req) = super::approvals::load_request(c, &id)? else {
+            continue;
+        };
+        for v in req.votes.iter().filter(|v| v.signature.is_some()) {
+            let text = canonical_text(&req, v.decision == "approve");
+            let sig = v.signature.as_deref().unwrap_or("");
+            match super::signing::check(text.as_bytes(), sig) {
+                Err(why) => problems.push(format!(
+                    "{id}: the signed vote of {} does not verify: {why}",
+                    v.approver
+                )),
+                Ok((_, fp)) => {
+                    // The key must still be listed for this principal, unless the approvers
+                    // changed since (the log records who could sign when).
+                    let env = req
+                        .call
+                        .environment
+                        .unwrap_or(super::environment::Environment::Production);
+                    let listed = approvers.get(&env).and_then(|a| a.signers().ok()).map(|s| {
+                        s.signers.iter().any(|k| {
+                            k.principals.first() == Some(&v.approver)
+                                && k.key.fingerprint(ssh_key::HashAlg::Sha256).to_string() == fp
+                        })
+                    });
+                    if v.key_fingerprint.as_deref() != Some(fp.as_str()) {
+                        problems.push(format!(
+                            "{id}: the signed vote of {} names another key than the one that \
+                             signed",
+                            v.approver
+                        ));
+                    } else if listed == Some(false)
+                        && approvers
+                            .get(&env)
+                            .map(|a| a.principals.contains(&v.approver))
+                            == Some(true)
+                    {
+                        problems.push(format!(
+                            "{id}: {} signed with a key the approvers' file does not list for them",
+                            v.approver
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(problems)
 }
 
 #[cfg(test)]

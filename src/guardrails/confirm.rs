@@ -21,6 +21,14 @@ pub fn binding(tool: &str, action: &str, args: &Map<String, Value>) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The SHA-256 of `bytes` in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// JSON text of a value with every object's keys in sorted order: equal values, equal text.
 pub fn canonical(v: &Value) -> String {
     let mut out = String::new();

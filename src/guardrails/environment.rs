@@ -135,6 +135,9 @@ pub struct Protection {
     pub min_approvers: u32,
     pub change_request_required: bool,
     pub backup_required: bool,
+    /// Only votes signed by keys in the environment's allowed_signers count.
+    #[serde(default)]
+    pub signed_approvals: bool,
 }
 
 impl Protection {
@@ -150,6 +153,7 @@ impl Protection {
             min_approvers,
             change_request_required,
             backup_required,
+            signed_approvals: false,
         }
     }
 }
@@ -162,7 +166,8 @@ impl Store {
     pub fn protection(&self, env: Environment) -> Result<Protection> {
         let row = self.read(|c| {
             c.query_row(
-                "SELECT approval_required, min_approvers, change_request_required, backup_required
+                "SELECT approval_required, min_approvers, change_request_required, backup_required,
+                     signed_approvals
                  FROM protections WHERE environment = ?1",
                 [env.as_str()],
                 |r| {
@@ -171,6 +176,7 @@ impl Store {
                         min_approvers: r.get(1)?,
                         change_request_required: r.get(2)?,
                         backup_required: r.get(3)?,
+                        signed_approvals: r.get(4)?,
                     })
                 },
             )
@@ -183,19 +189,21 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO protections (environment, approval_required, min_approvers,
-                     change_request_required, backup_required, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     change_request_required, backup_required, updated_at, signed_approvals)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT(environment) DO UPDATE SET approval_required = excluded.approval_required,
                      min_approvers = excluded.min_approvers,
                      change_request_required = excluded.change_request_required,
-                     backup_required = excluded.backup_required, updated_at = excluded.updated_at",
+                     backup_required = excluded.backup_required, updated_at = excluded.updated_at,
+                     signed_approvals = excluded.signed_approvals",
                 params![
                     env.as_str(),
                     p.approval_required,
                     p.min_approvers,
                     p.change_request_required,
                     p.backup_required,
-                    now()
+                    now(),
+                    p.signed_approvals
                 ],
             )
         })?;

@@ -26,6 +26,7 @@
 //! intent before and an outcome after, every other call with one record. The state file is
 //! read and written on the store's own thread ([`store::Store::run`]).
 
+pub mod anchor;
 pub mod approvals;
 pub mod audit;
 pub mod backup;
@@ -34,6 +35,7 @@ pub mod confirm;
 pub mod environment;
 pub mod policy;
 pub mod ratelimit;
+pub mod signing;
 pub mod store;
 pub mod tags;
 
@@ -43,7 +45,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use self::{
-    approvals::{ApprovalRequest, CallContext, Claim, RequestedCall, claim_in},
+    approvals::{ApprovalRequest, Ballot, CallContext, Claim, RequestedCall, claim_in},
     audit::{AuditRecord, append_in, bounded},
     backup::Backup,
     changes::ChangeStatus,
@@ -143,6 +145,8 @@ pub struct Evaluation {
     pub rate_limited: Option<String>,
     pub needs_approval: bool,
     pub min_approvers: u32,
+    /// Whether only votes signed by the environment's approvers count.
+    pub signed_approvals: bool,
     pub change_request_required: bool,
     pub backup_required: bool,
     pub needs_confirmation: bool,
@@ -436,6 +440,7 @@ impl Guardrails {
             rate_limited,
             needs_approval,
             min_approvers: p.min_approvers.max(1),
+            signed_approvals: needs_approval && p.signed_approvals,
             change_request_required: needs_approval && p.change_request_required,
             backup_required: destructive && p.backup_required,
             needs_confirmation,
@@ -473,6 +478,7 @@ impl Guardrails {
                 risk: eval.risk,
                 min_approvers: eval.min_approvers,
                 change_request_required: eval.change_request_required,
+                signed_approvals: eval.signed_approvals,
                 change_request_id: call.change_request_id.map(str::to_string),
             };
             Pass::Approval(id.to_string(), Box::new(claim))
@@ -601,6 +607,7 @@ impl Guardrails {
         let hash = confirm::binding(call.tool, call.action, call.args);
         let requester = call.requester.to_string();
         let min_approvers = eval.min_approvers;
+        let signed = eval.signed_approvals;
         let req = self
             .store
             .run(move |s| {
@@ -610,6 +617,7 @@ impl Guardrails {
                     &hash,
                     &requester,
                     min_approvers,
+                    signed,
                     ttl_hours * 3600,
                 )
             })
@@ -635,26 +643,19 @@ impl Guardrails {
         }
     }
 
-    /// A human's vote, from the CLI or an elicitation, audited with it; the store moves the
-    /// linked change request along. Notifies the configured topic when the request is decided.
+    /// A person's vote, from the CLI or an elicitation, audited with it; the store verifies its
+    /// proof and moves the linked change request along. Notifies the configured topic when the
+    /// request is decided.
     pub async fn vote(
         &self,
         aws: &AwsPool,
         id: &str,
-        approver: &str,
-        approve: bool,
-        comment: Option<&str>,
-        channel: &str,
+        ballot: Ballot,
     ) -> Result<ApprovalRequest, ToolError> {
-        let (id, approver, comment, channel) = (
-            id.to_string(),
-            approver.to_string(),
-            comment.map(str::to_string),
-            channel.to_string(),
-        );
+        let id = id.to_string();
         let req = self
             .store
-            .run(move |s| s.vote(&id, &approver, approve, comment.as_deref(), &channel))
+            .run(move |s| s.vote(&id, &ballot))
             .await?
             .map_err(ToolError::Refused)?;
         if matches!(
@@ -740,9 +741,33 @@ impl Guardrails {
         let Ok(Some(topic)) = self.store.run(|s| Ok(s.rules()?.topic.clone())).await else {
             return;
         };
+        let env = req
+            .call
+            .environment
+            .map(Environment::as_str)
+            .unwrap_or("an unknown environment");
+        let id = &req.id;
+        // Where only signatures count, an unsigned vote is no way to approve.
+        let approve_with =
+            (!req.signed_approvals).then(|| format!("espada-aws approvals approve {id}"));
+        let signed_note = if req.signed_approvals {
+            ", signed votes only"
+        } else {
+            ""
+        };
         let message = json!({
             "event": event,
-            "approval_request_id": req.id,
+            "summary": format!(
+                "{} {} in {env} (risk {}), requested by {}: {} of {} approval(s){}",
+                req.call.tool,
+                req.call.action,
+                req.call.risk.as_str(),
+                req.requester,
+                req.approvals,
+                req.min_approvers,
+                signed_note
+            ),
+            "approval_request_id": id,
             "status": req.status.as_str(),
             "tool": req.call.tool,
             "action": req.call.action,
@@ -751,7 +776,33 @@ impl Guardrails {
             "requester": req.requester,
             "approvals": req.approvals,
             "min_approvers": req.min_approvers,
-            "approve_with": format!("espada-aws approvals approve {} --as NAME", req.id),
+            "signed_approvals": req.signed_approvals,
+            "expires_at": req.expires_at,
+            // What people decide on: the call as it will run (redacted arguments, and the hash
+            // that binds the real ones), where, and why.
+            "plan": {
+                "tool": req.call.tool,
+                "action": req.call.action,
+                "arguments": req.call.arguments,
+                "arguments_sha256": req.args_hash,
+                "account": req.call.context.account,
+                "region": req.call.context.region,
+                "profile": req.call.context.profile,
+                "environment": req.call.environment,
+                "risk": req.call.risk,
+                "reason": req.call.reason,
+                "change_request_id": req.call.change_request_id,
+            },
+            "review_with": format!("espada-aws approvals show {id}"),
+            "approve_with": approve_with,
+            "sign_with": format!("espada-aws approvals approve {id} --key ~/.ssh/id_ed25519"),
+            "text_to_sign": format!(
+                "espada-aws approvals show {id} --canonical > {id}.txt && ssh-keygen -Y sign -n \
+                 {} -f ~/.ssh/id_ed25519 {id}.txt && espada-aws approvals approve {id} \
+                 --signature {id}.txt.sig",
+                signing::NAMESPACE
+            ),
+            "reject_with": format!("espada-aws approvals reject {id}"),
         });
         let subject = format!(
             "espada-aws {event}: {} {} ({})",
@@ -802,14 +853,19 @@ fn pending_answer(req: &ApprovalRequest, eval: &Evaluation) -> Value {
     json!({
         "status": "pending_approval",
         "summary": format!(
-            "{} {} in {} needs approval by {} person(s) and was not run. Ask a human to run \
-             `espada-aws approvals approve {} --as NAME` (or to answer submit_approval_response in \
-             the client), then repeat the same call with approval_request_id.",
+            "{} {} in {} needs approval by {} person(s){} and was not run. Tell the user: {}{}. \
+             Then repeat the same call with approval_request_id.",
             req.call.tool,
             req.call.action,
             eval.environment.map(Environment::as_str).unwrap_or("an unknown environment"),
             req.min_approvers,
-            req.id
+            if req.signed_approvals { ", each signing with their own key" } else { "" },
+            approvals::approve_commands(&req.id, req.signed_approvals),
+            if req.signed_approvals {
+                ""
+            } else {
+                " (or call aws_guardrails submit_approval_response to ask them in this client)"
+            }
         ),
         "approval_request_id": req.id,
         "expires_at": req.expires_at,

@@ -217,6 +217,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
         migrate_audit(&conn)?;
+        migrate_votes(&conn)?;
         conn.execute_batch(&version_triggers())?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -378,6 +379,35 @@ impl Store {
         *self.inner.rules.lock().expect("rules cache lock") = Some((version, rules.clone()));
         Ok(rules)
     }
+}
+
+/// Columns added for signed votes, with their defaults for rows written before them: older
+/// requests took unsigned votes, and older votes are unverified.
+const VOTE_COLUMNS: &[(&str, &str, &str)] = &[
+    ("approvals", "signed", "INTEGER NOT NULL DEFAULT 0"),
+    ("approval_votes", "verified", "INTEGER NOT NULL DEFAULT 0"),
+    ("approval_votes", "display_name", "TEXT"),
+    ("approval_votes", "key_fingerprint", "TEXT"),
+    ("approval_votes", "signature", "TEXT"),
+    (
+        "protections",
+        "signed_approvals",
+        "INTEGER NOT NULL DEFAULT 0",
+    ),
+];
+
+fn migrate_votes(conn: &Connection) -> rusqlite::Result<()> {
+    for (table, column, decl) in VOTE_COLUMNS {
+        let exists: bool = conn.query_row(
+            &format!("SELECT count(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+            [column],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl};"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Adds the audit columns queries filter on to a state file that predates them, filled from

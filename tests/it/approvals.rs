@@ -14,7 +14,11 @@ use espada_aws::{
 };
 use serde_json::{Value, json};
 
-use crate::harness::{call, cli, confirmed, moto, ok, temp_state};
+use crate::{
+    harness::{call, cli, confirmed, moto, ok, temp_state},
+    people::{self, Person, ballot},
+};
+use espada_aws::guardrails::environment::Environment;
 
 fn with(args: &Value, key: &str, value: &Value) -> Value {
     let mut a = args.clone();
@@ -62,14 +66,14 @@ async fn production_terminate_needs_a_change_request_two_people_and_a_backup() {
         "nothing runs while pending"
     );
 
-    // The requester cannot approve; one person is not enough; a person votes once.
-    let (okay, out) = cli(
-        &state,
-        &["approvals", "approve", &req, "--as", "agent:test"],
-    );
-    assert!(!okay && out.contains("cannot approve"), "{out}");
+    // An unsigned vote needs a person at a terminal; one person is not enough; a person votes
+    // once.
+    let (alice, bob) = (Person::new("alice"), Person::new("bob"));
+    people::approvers(&state, Environment::Production, &[&alice, &bob]);
     let (okay, out) = cli(&state, &["approvals", "approve", &req, "--as", "alice"]);
-    assert!(okay && out.contains("1 of 2"), "{out}");
+    assert!(!okay && out.contains("decisions by people"), "{out}");
+    let out = alice.approve(&state, &req);
+    assert!(out.contains("1 of 2"), "{out}");
     let e = call(
         &d,
         "aws_ec2",
@@ -81,23 +85,12 @@ async fn production_terminate_needs_a_change_request_two_people_and_a_backup() {
         e["message"].as_str().unwrap().contains("still pending"),
         "{e}"
     );
-    let (okay, out) = cli(&state, &["approvals", "approve", &req, "--as", "Alice"]);
+    let (okay, out) = alice.vote(&state, &req, true);
     assert!(!okay && out.contains("already voted"), "{out}");
     let (okay, out) = cli(&state, &["approvals", "list"]);
     assert!(okay && out.contains(&req), "{out}");
-    let (okay, out) = cli(
-        &state,
-        &[
-            "approvals",
-            "approve",
-            &req,
-            "--as",
-            "bob",
-            "--comment",
-            "ok",
-        ],
-    );
-    assert!(okay && out.contains("approved"), "{out}");
+    let out = bob.approve(&state, &req);
+    assert!(out.contains("approved"), "{out}");
 
     // Other arguments than the approved ones are refused.
     let other = m.launch_in(1, "production").await.remove(0);
@@ -180,7 +173,7 @@ async fn development_needs_a_token_and_staging_one_approval() {
     assert_eq!(pending["evaluation"]["min_approvers"], 1);
     let req = pending["approval_request_id"].clone();
     d.guardrails
-        .vote(&d.aws, req.as_str().unwrap(), "carol", true, None, "test")
+        .vote(&d.aws, req.as_str().unwrap(), ballot("carol", true))
         .await
         .unwrap();
     let done = ok(&d, with(&args, "approval_request_id", &req)).await;
@@ -389,7 +382,7 @@ async fn approval_events_reach_the_sns_topic() {
     .await;
     let req = pending["approval_request_id"].as_str().unwrap().to_string();
     d.guardrails
-        .vote(&d.aws, &req, "dana", true, None, "test")
+        .vote(&d.aws, &req, ballot("dana", true))
         .await
         .unwrap();
 
@@ -420,6 +413,34 @@ async fn approval_events_reach_the_sns_topic() {
         bodies
             .iter()
             .all(|b| b["approval_request_id"] == req.as_str())
+    );
+    // The notice names the call, its plan and environment, and the exact commands to decide.
+    let asked = bodies
+        .iter()
+        .find(|b| b["event"] == "approval_requested")
+        .unwrap();
+    assert_eq!(asked["plan"]["action"], "terminate_instances");
+    assert_eq!(asked["plan"]["arguments"]["instance_ids"], json!([id]));
+    assert_eq!(asked["plan"]["environment"], "staging");
+    assert_eq!(asked["plan"]["region"], "us-east-1");
+    assert!(
+        asked["summary"].as_str().unwrap().contains("in staging"),
+        "{asked}"
+    );
+    assert_eq!(
+        asked["approve_with"],
+        format!("espada-aws approvals approve {req}")
+    );
+    assert_eq!(
+        asked["sign_with"],
+        format!("espada-aws approvals approve {req} --key ~/.ssh/id_ed25519")
+    );
+    assert!(
+        asked["text_to_sign"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("approvals show {req} --canonical")),
+        "{asked}"
     );
 }
 
@@ -511,7 +532,7 @@ async fn two_processes_racing_on_one_approval_execute_it_once() {
     let pending = ok(&a, args.clone()).await;
     let req = pending["approval_request_id"].clone();
     a.guardrails
-        .vote(&a.aws, req.as_str().unwrap(), "erin", true, None, "test")
+        .vote(&a.aws, req.as_str().unwrap(), ballot("erin", true))
         .await
         .unwrap();
     let run = with(&args, "approval_request_id", &req);
@@ -1011,11 +1032,11 @@ async fn a_production_approval_needs_an_open_change_request_when_asked_and_when_
         }
         a
     };
+    let (alice, bob) = (Person::new("alice"), Person::new("bob"));
+    people::approvers(&state, Environment::Production, &[&alice, &bob]);
     let approve = |req: &str| {
-        for who in ["alice", "bob"] {
-            let (okay, out) = cli(&state, &["approvals", "approve", req, "--as", who]);
-            assert!(okay, "{out}");
-        }
+        alice.approve(&state, req);
+        bob.approve(&state, req);
     };
     let new_change = || async {
         guard(
@@ -1140,7 +1161,9 @@ async fn a_change_request_people_rejected_stays_rejected() {
         .as_str()
         .unwrap()
         .to_string();
-    let (okay, out) = cli(&state, &["approvals", "reject", &req, "--as", "carol"]);
+    let carol = Person::new("carol");
+    people::approvers(&state, Environment::Production, &[&carol]);
+    let (okay, out) = carol.vote(&state, &req, false);
     assert!(okay && out.contains("rejected"), "{out}");
     let status = |v: Value| v["data"]["status"].as_str().unwrap().to_string();
     let got = guard(&d, json!({"action": "get_change_request", "change_id": cr}))
@@ -1202,7 +1225,7 @@ async fn an_approval_granted_for_staging_does_not_run_once_the_target_is_product
     assert_eq!(pending["evaluation"]["environment"], "staging");
     let req = pending["approval_request_id"].clone();
     d.guardrails
-        .vote(&d.aws, req.as_str().unwrap(), "carol", true, None, "test")
+        .vote(&d.aws, req.as_str().unwrap(), ballot("carol", true))
         .await
         .unwrap();
     let retag = |env: &'static str| {
@@ -1266,7 +1289,7 @@ async fn an_approval_is_bound_to_its_account_and_region() {
         "{shown}"
     );
     d.guardrails
-        .vote(&d.aws, &req, "carol", true, None, "test")
+        .vote(&d.aws, &req, ballot("carol", true))
         .await
         .unwrap();
     let run = with(&args, "approval_request_id", &json!(req));

@@ -1,5 +1,6 @@
 //! The one integration-test binary (DESIGN §6): every module shares one moto server.
 
+mod anchors;
 mod approvals;
 mod audit;
 mod cloudfront;
@@ -17,6 +18,7 @@ mod mocked;
 mod model;
 mod network;
 mod network_mocked;
+mod people;
 mod perf;
 mod ratelimit;
 mod resolution;
@@ -26,5 +28,6 @@ mod scaling;
 mod schemas;
 mod security;
 mod security_mocked;
+mod signed;
 mod startup;
 mod surface;

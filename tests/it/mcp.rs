@@ -175,9 +175,70 @@ async fn approvals_come_from_the_person_in_the_client_or_the_cli() {
     assert_eq!(r.is_error, Some(false), "{r:?}");
     let stored = d.guardrails.store.approval(&req).unwrap().unwrap();
     assert_eq!(stored.status.as_str(), "approved");
-    assert_eq!(stored.votes[0].approver, "grace");
+    // The vote is the OS user's (the person at this machine), unverified; "grace" is only the
+    // name they typed.
+    let me = espada_aws::guardrails::approvals::os_user();
+    assert_eq!(stored.votes[0].approver, me);
+    assert_eq!(stored.votes[0].display_name.as_deref(), Some("grace"));
     assert_eq!(stored.votes[0].channel, "elicitation");
-    // The requester recorded for MCP calls is the client, and it cannot vote for itself.
+    assert!(!stored.votes[0].verified);
     assert_eq!(stored.requester, "agent:test");
+
+    // Where two people must approve, one client answering twice (under two names, on two
+    // connections) is one person: the second answer is refused and the request stays pending.
+    let mut p = d
+        .guardrails
+        .store
+        .protection(espada_aws::guardrails::environment::Environment::Staging)
+        .unwrap();
+    p.min_approvers = 2;
+    d.guardrails
+        .store
+        .set_protection(
+            espada_aws::guardrails::environment::Environment::Staging,
+            &p,
+        )
+        .unwrap();
+    let other = m.launch_in(1, "staging").await.remove(0);
+    let pending = crate::harness::ok(
+        &d,
+        json!({"action": "terminate_instances", "instance_ids": [other]}),
+    )
+    .await;
+    let req2 = pending["approval_request_id"].as_str().unwrap().to_string();
+    let submit = obj(json!({"action": "submit_approval_response", "request_id": req2}));
+    let first = asking
+        .call_tool(CallToolRequestParams::new("aws_guardrails").with_arguments(submit.clone()))
+        .await
+        .unwrap();
+    assert_eq!(first.is_error, Some(false), "{first:?}");
+    let again = asking
+        .call_tool(CallToolRequestParams::new("aws_guardrails").with_arguments(submit.clone()))
+        .await
+        .unwrap();
+    assert_eq!(again.is_error, Some(true), "{again:?}");
+    assert!(
+        text(&again)["message"]
+            .as_str()
+            .unwrap()
+            .contains("already voted"),
+        "{again:?}"
+    );
     asking.cancel().await.unwrap();
+    let (server_io, client_io) = tokio::io::duplex(1 << 16);
+    let server = EspadaServer::new(d.clone());
+    tokio::spawn(async move {
+        if let Ok(s) = server.serve(server_io).await {
+            let _ = s.waiting().await;
+        }
+    });
+    let reconnected = ApprovingClient.serve(client_io).await.unwrap();
+    let third = reconnected
+        .call_tool(CallToolRequestParams::new("aws_guardrails").with_arguments(submit))
+        .await
+        .unwrap();
+    assert_eq!(third.is_error, Some(true), "{third:?}");
+    let stored = d.guardrails.store.approval(&req2).unwrap().unwrap();
+    assert_eq!((stored.approvals, stored.status.as_str()), (1, "pending"));
+    reconnected.cancel().await.unwrap();
 }

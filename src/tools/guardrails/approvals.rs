@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::*;
+use crate::guardrails::approvals::{Ballot, Proof, approve_commands, os_user};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -50,10 +51,13 @@ impl Action for CreateApprovalRequest {
             .await?;
         Ok(Output::new(
             format!(
-                "Approval request {} created for {} {}; {} person(s) must approve it with \
-                 `espada-aws approvals approve {} --as NAME`, then repeat the call with \
-                 approval_request_id.",
-                req.id, req.call.tool, req.call.action, req.min_approvers, req.id
+                "Approval request {} created for {} {}; {} person(s) must approve it: {}. Then \
+                 repeat the call with approval_request_id.",
+                req.id,
+                req.call.tool,
+                req.call.action,
+                req.min_approvers,
+                approve_commands(&req.id, req.signed_approvals)
             ),
             json!(req),
         ))
@@ -159,10 +163,16 @@ impl Action for SubmitApprovalResponse {
             .ok_or_else(|| {
                 ToolError::invalid(format!("no approval request {}", self.request_id))
             })?;
-        let cli = format!("espada-aws approvals approve {} --as NAME", req.id);
+        let cli = approve_commands(&req.id, req.signed_approvals);
+        if req.signed_approvals {
+            return Err(ToolError::Refused(format!(
+                "{} takes only signed approvals, which an answer in this client cannot give; {cli}",
+                req.id
+            )));
+        }
         let Some(human) = &cx.caller.human else {
             return Err(ToolError::Refused(format!(
-                "this channel cannot ask a person; a person must run `{cli}`"
+                "this channel cannot ask a person; {cli}"
             )));
         };
         let message = format!(
@@ -182,20 +192,21 @@ impl Action for SubmitApprovalResponse {
         );
         match human.ask(message).await {
             Ok(Some(answer)) => {
+                // The person in the client is the OS user the server runs as; the name they
+                // typed is shown, never counted, so one client answering twice is one vote.
+                let ballot = Ballot {
+                    proof: Proof::Elicitation { user: os_user() },
+                    approve: answer.approve,
+                    display_name: Some(answer.name.clone()),
+                    comment: answer.comment.clone(),
+                };
                 let req = dispatcher(cx)
                     .guardrails
-                    .vote(
-                        cx.aws(),
-                        &req.id,
-                        &answer.name,
-                        answer.approve,
-                        answer.comment.as_deref(),
-                        "elicitation",
-                    )
+                    .vote(cx.aws(), &req.id, ballot)
                     .await?;
                 Ok(Output::new(
                     format!(
-                        "{} recorded {}'s answer; the request is {}.",
+                        "{} recorded {}'s answer (unverified); the request is {}.",
                         req.id,
                         answer.name,
                         req.status.as_str()
@@ -208,7 +219,7 @@ impl Action for SubmitApprovalResponse {
                 json!({"request_id": req.id, "recorded": false}),
             )),
             Err(why) => Err(ToolError::Refused(format!(
-                "cannot ask the person in this client ({why}); a person must run `{cli}`"
+                "cannot ask the person in this client ({why}); {cli}"
             ))),
         }
     }

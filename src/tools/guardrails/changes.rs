@@ -140,7 +140,7 @@ impl Action for UpdateChangeRequestStatus {
         if matches!(self.status, ChangeStatus::Approved | ChangeStatus::Rejected) {
             return Err(ToolError::invalid(
                 "change requests are approved or rejected by people, through the approval \
-                 request of their change (espada-aws approvals approve ID --as NAME); use \
+                 request of their change (`espada-aws approvals approve ID`); use \
                  draft, submitted, implemented (an approved one) or cancelled here",
             ));
         }

@@ -48,6 +48,8 @@ pub struct SetEnvironmentProtection {
     pub min_approvers: Option<u32>,
     pub change_request_required: Option<bool>,
     pub backup_required: Option<bool>,
+    /// Count only votes signed by the environment's approvers
+    pub signed_approvals: Option<bool>,
 }
 
 impl Action for SetEnvironmentProtection {
@@ -63,6 +65,19 @@ impl Action for SetEnvironmentProtection {
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let environment = self.environment;
+        if self.signed_approvals == Some(true) {
+            let configured = store(cx)
+                .run(move |s| Ok(s.approvers()?.contains_key(&environment)))
+                .await?;
+            if !configured {
+                return Err(ToolError::Refused(format!(
+                    "{} has no approvers to sign: a person first names their allowed_signers \
+                     file with `espada-aws approvers set {} FILE`; nothing was changed",
+                    environment.as_str(),
+                    environment.as_str()
+                )));
+            }
+        }
         let p = store(cx)
             .run(move |s| {
                 let mut p: Protection = s.protection(environment)?;
@@ -72,6 +87,7 @@ impl Action for SetEnvironmentProtection {
                     .change_request_required
                     .unwrap_or(p.change_request_required);
                 p.backup_required = self.backup_required.unwrap_or(p.backup_required);
+                p.signed_approvals = self.signed_approvals.unwrap_or(p.signed_approvals);
                 s.set_protection(environment, &p)?;
                 Ok(p)
             })

@@ -1,0 +1,162 @@
+//! Anchors of the audit chain outside this machine. The hash chain shows an edited record, but
+//! whoever can write the state file can rewrite the whole log and recompute the chain. An
+//! anchor is the head of the chain (sequence number, hash, time) written to an S3 object under
+//! Object Lock, which nobody (in compliance mode, not even the account's root) can change or
+//! delete before its retention ends; `audit verify --anchors` checks the local chain against
+//! every anchor written.
+
+use aws_sdk_s3::{
+    primitives::{ByteStream, DateTime},
+    types::ObjectLockMode,
+};
+use rusqlite::OptionalExtension;
+use serde::{Deserialize, Serialize};
+
+use super::store::{Store, now, rfc3339};
+use crate::error::ToolError;
+
+/// One anchor: the chain's head when it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+    pub at: String,
+}
+
+/// Where anchors go: a bucket created with Object Lock, and a key prefix.
+#[derive(Debug, Clone)]
+pub struct AnchorPlace {
+    pub bucket: String,
+    pub prefix: String,
+    /// Days the object is locked (compliance mode).
+    pub retain_days: i64,
+}
+
+impl Store {
+    /// The chain's head: the last sequence number and its hash, if any record was written.
+    pub fn audit_head(&self) -> super::store::Result<Option<Anchor>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(Anchor {
+                        seq: r.get(0)?,
+                        hash: r.get(1)?,
+                        at: rfc3339(r.get(2)?),
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    /// The hash of record `seq`, if it is there.
+    pub fn audit_hash(&self, seq: i64) -> super::store::Result<Option<String>> {
+        self.read(|c| {
+            c.query_row("SELECT hash FROM audit WHERE seq = ?1", [seq], |r| r.get(0))
+                .optional()
+        })
+    }
+}
+
+/// Writes the chain's current head to `place` under Object Lock; returns the anchor and the
+/// object key.
+pub async fn write(
+    s3: &aws_sdk_s3::Client,
+    store: &Store,
+    place: &AnchorPlace,
+) -> Result<(Anchor, String), ToolError> {
+    let head = store.audit_head()?.ok_or_else(|| {
+        ToolError::invalid("the audit log is empty; there is nothing to anchor yet")
+    })?;
+    let anchor = Anchor {
+        at: rfc3339(now()),
+        ..head
+    };
+    let key = format!("{}{:012}-{}.json", place.prefix, anchor.seq, now());
+    let until = DateTime::from_secs(now() + place.retain_days * 86_400);
+    s3.put_object()
+        .bucket(&place.bucket)
+        .key(&key)
+        .content_type("application/json")
+        .body(ByteStream::from(
+            serde_json::to_vec(&anchor).expect("anchors serialise"),
+        ))
+        .object_lock_mode(ObjectLockMode::Compliance)
+        .object_lock_retain_until_date(until)
+        .send()
+        .await
+        .map_err(ToolError::from_sdk)?;
+    Ok((anchor, key))
+}
+
+/// Every anchor under `place`, oldest first.
+pub async fn read_all(
+    s3: &aws_sdk_s3::Client,
+    place: &AnchorPlace,
+) -> Result<Vec<(String, Anchor)>, ToolError> {
+    let mut keys = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(&place.bucket)
+        .prefix(&place.prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(ToolError::from_sdk)?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+    }
+    keys.sort();
+    let mut out = Vec::new();
+    for key in keys {
+        let obj = s3
+            .get_object()
+            .bucket(&place.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        let bytes = obj
+            .body
+            .collect()
+            .await
+            .map_err(|e| ToolError::invalid(format!("cannot read anchor {key}: {e}")))?
+            .into_bytes();
+        match serde_json::from_slice::<Anchor>(&bytes) {
+            Ok(a) => out.push((key, a)),
+            Err(e) => {
+                return Err(ToolError::invalid(format!(
+                    "anchor {key} is not an anchor: {e}"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What the local chain says against each anchor: empty when every anchored head is still in
+/// the chain with the same hash.
+pub fn check(store: &Store, anchors: &[(String, Anchor)]) -> super::store::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for (key, a) in anchors {
+        match store.audit_hash(a.seq)? {
+            Some(h) if h == a.hash => {}
+            Some(_) => problems.push(format!(
+                "anchor {key} ({}) says record {} has hash {}, and the local log's differs: \
+                 the log was rewritten after it was anchored",
+                a.at, a.seq, a.hash
+            )),
+            None => problems.push(format!(
+                "anchor {key} ({}) says the log had {} records, and record {} is not in the \
+                 local log: records were removed",
+                a.at, a.seq, a.seq
+            )),
+        }
+    }
+    Ok(problems)
+}
