@@ -229,6 +229,25 @@ pub fn approve_commands(id: &str, signed_only: bool) -> String {
     }
 }
 
+/// What the person in an MCP client is asked about a request (either elicitation flow).
+pub fn question(req: &ApprovalRequest) -> String {
+    format!(
+        "Approval request {}: {} {} in {} (risk {}), requested by {}. Reason: {}. Arguments: {}. \
+         Approve it?",
+        req.id,
+        req.call.tool,
+        req.call.action,
+        req.call
+            .environment
+            .map(Environment::as_str)
+            .unwrap_or("an unknown environment"),
+        req.call.risk.as_str(),
+        req.requester,
+        req.call.reason,
+        Value::Object(req.call.arguments.clone())
+    )
+}
+
 /// The OS user this process runs as: the voter of every unsigned vote. Read from the process's
 /// own uid, never from `$USER`, which any caller can set.
 pub fn os_user() -> String {

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::*;
-use crate::guardrails::approvals::{Ballot, Proof, approve_commands, os_user};
+use crate::guardrails::approvals::{Ballot, Proof, approve_commands, os_user, question};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -175,21 +175,7 @@ impl Action for SubmitApprovalResponse {
                 "this channel cannot ask a person; {cli}"
             )));
         };
-        let message = format!(
-            "Approval request {}: {} {} in {} (risk {}), requested by {}. Reason: {}. \
-             Arguments: {}. Approve it?",
-            req.id,
-            req.call.tool,
-            req.call.action,
-            req.call
-                .environment
-                .map(Environment::as_str)
-                .unwrap_or("an unknown environment"),
-            req.call.risk.as_str(),
-            req.requester,
-            req.call.reason,
-            Value::Object(req.call.arguments.clone())
-        );
+        let message = question(&req);
         match human.ask(message).await {
             Ok(Some(answer)) => {
                 // The person in the client is the OS user the server runs as; the name they
