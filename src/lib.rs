@@ -21,7 +21,8 @@
 //!   shape → audit. The CLI's `call` subcommand takes the same path.
 //! - [`tools`]: one folder per tool, one file per resource area, each action next to its AWS
 //!   calls; `tools::ALL` and `Dispatcher::new`.
-//! - [`server`]: the rmcp `ServerHandler` and the stdio transport.
+//! - [`server`]: the rmcp `ServerHandler`, in-band approval for 2026-07-28 clients (multi-round
+//!   tool results) and the stdio transport.
 //! - [`cli`]: the command line.
 
 pub mod aws;

@@ -2,22 +2,28 @@
 
 use std::sync::Arc;
 
+use serde_json::{Map, Value, json};
+
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
     model::{
         CallToolRequestParams, CallToolResponse, CallToolResult, ClientJsonRpcMessage,
-        ContentBlock, Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities,
-        ServerConfig, ServerJsonRpcMessage, Tool, ToolAnnotations,
+        ContentBlock, Implementation, InputResponses, ListToolsResult, PaginatedRequestParams,
+        ServerCapabilities, ServerConfig, ServerJsonRpcMessage, Tool, ToolAnnotations,
     },
     service::RequestContext,
     transport::{Transport, async_rw::AsyncRwTransport},
 };
 
 use crate::{
-    dispatch::Dispatcher,
+    dispatch::{Dispatcher, RouteError},
+    error::ToolError,
+    guardrails::approvals::{Status, approve_commands},
     registry::{Access, BoxFuture, Caller, HumanAnswer, HumanChannel},
     surface,
 };
+
+mod mrtr;
 
 const INSTRUCTIONS: &str = "Typed AWS tools. Each tool takes an `action` plus that action's \
 fields, listed in the tool description as name(required, optional?). Risky changes first return \
@@ -85,29 +91,203 @@ impl ServerHandler for EspadaServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let tool = request.name.to_string();
         let args = request.arguments.unwrap_or_default();
         let client = context
-            .peer
-            .peer_info()
-            .map(|i| i.client_info.name.clone())
+            .client_info()
+            .map(|i| i.name)
             .unwrap_or_else(|| "unknown".into());
+        // On 2026-07-28 a server may not send the client requests: a person is asked through
+        // `input_required` instead (mrtr.rs), never through `peer.elicit`.
+        let in_band = mrtr::in_band(&context);
+        let human: Option<Arc<dyn HumanChannel>> = (!in_band).then(|| {
+            Arc::new(Elicitation {
+                peer: context.peer.clone(),
+            }) as Arc<dyn HumanChannel>
+        });
         let caller = Caller {
             requester: format!("agent:{client}"),
-            human: Some(Arc::new(Elicitation {
-                peer: context.peer.clone(),
-            })),
+            human,
         };
-        match self.dispatcher.call(&request.name, args, &caller).await {
-            Ok(Ok(value)) => {
-                Ok(CallToolResult::success(vec![ContentBlock::text(value.to_string())]).into())
+        if let Some(state) = &request.request_state {
+            if !in_band {
+                return Err(McpError::invalid_params(
+                    "requestState is only taken from clients on protocol 2026-07-28 that \
+                     declared elicitation",
+                    None,
+                ));
             }
-            Ok(Err(err)) => Ok(CallToolResult::error(vec![ContentBlock::text(
-                err.to_json().to_string(),
-            )])
-            .into()),
-            Err(route) => Err(McpError::invalid_params(route.to_string(), None)),
+            return self
+                .resume(
+                    &tool,
+                    args,
+                    state,
+                    request.input_responses.as_ref(),
+                    &caller,
+                )
+                .await;
+        }
+        if in_band && let Some(asked) = self.ask_in_band(&tool, &args).await {
+            return Ok(asked);
+        }
+        let result = self.dispatcher.call(&tool, args.clone(), &caller).await;
+        if in_band
+            && let Ok(Ok(value)) = &result
+            && value["status"] == "pending_approval"
+            && let Some(id) = value["approval_request_id"].as_str()
+            && let Some(asked) = self.question(id, &tool, &args, true).await
+        {
+            return Ok(asked);
+        }
+        render(result)
+    }
+}
+
+impl EspadaServer {
+    /// `submit_approval_response` from an in-band client: asks the person with
+    /// `input_required` (the vote is recorded when the answer comes back).
+    async fn ask_in_band(&self, tool: &str, args: &Map<String, Value>) -> Option<CallToolResponse> {
+        if tool != "aws_guardrails" || args.get("action")? != "submit_approval_response" {
+            return None;
+        }
+        let id = args.get("request_id")?.as_str()?;
+        self.question(id, tool, args, false).await
+    }
+
+    /// The `input_required` answer asking about request `id`, when people may still answer
+    /// it in a client (pending, and not signed-only); else `None` and the call goes its way.
+    async fn question(
+        &self,
+        id: &str,
+        tool: &str,
+        args: &Map<String, Value>,
+        run: bool,
+    ) -> Option<CallToolResponse> {
+        let owned = id.to_string();
+        let req = self
+            .dispatcher
+            .guardrails
+            .store
+            .run(move |s| s.approval(&owned))
+            .await
+            .ok()??;
+        if req.status != Status::Pending || req.signed_approvals {
+            return None;
+        }
+        match mrtr::ask(&req, tool, args, run) {
+            Ok(asked) => Some(asked.into()),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build the approval question");
+                None
+            }
         }
     }
+
+    /// The repeated call with the person's answer: verify the state, record the vote, and run
+    /// the call once its request is approved.
+    async fn resume(
+        &self,
+        tool: &str,
+        mut args: Map<String, Value>,
+        state: &str,
+        responses: Option<&InputResponses>,
+        caller: &Caller,
+    ) -> Result<CallToolResponse, McpError> {
+        let state = match mrtr::open(state, tool, &args) {
+            Ok(s) => s,
+            Err(why) => {
+                return Ok(refused(format!(
+                    "requestState refused ({why}): it is not one this server issued for this \
+                     call; nothing was recorded or done. Repeat the call without it"
+                )));
+            }
+        };
+        let id = state.approval_request_id;
+        let ballot = match mrtr::ballot(responses) {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                return Ok(CallToolResult::success(vec![ContentBlock::text(
+                    json!({
+                        "status": "pending_approval",
+                        "summary": format!(
+                            "The person did not answer; nothing was recorded and nothing was \
+                             done. {id} stays pending: {}. Then repeat the same call with \
+                             approval_request_id.",
+                            approve_commands(&id, false)
+                        ),
+                        "approval_request_id": id,
+                    })
+                    .to_string(),
+                )])
+                .into());
+            }
+            Err(why) => return Ok(refused(format!("{why}; nothing was recorded or done"))),
+        };
+        let d = &self.dispatcher;
+        let req = match d.guardrails.vote(&d.aws, &id, ballot).await {
+            Ok(req) => req,
+            Err(e) => {
+                return Ok(CallToolResult::error(vec![ContentBlock::text(
+                    e.to_json().to_string(),
+                )])
+                .into());
+            }
+        };
+        if state.run && req.status == Status::Approved {
+            args.insert("approval_request_id".into(), json!(id));
+            return render(d.call(tool, args, caller).await);
+        }
+        let summary = match req.status {
+            Status::Approved => {
+                format!("{id} is approved; repeat the call it is for with approval_request_id.")
+            }
+            Status::Rejected => format!("{id} was rejected; nothing was done."),
+            _ => format!(
+                "Recorded; {id} has {} of {} approvals and nothing was done yet: {}. Then \
+                 repeat the same call with approval_request_id.",
+                req.approvals,
+                req.min_approvers,
+                approve_commands(&id, req.signed_approvals)
+            ),
+        };
+        let status = match req.status {
+            Status::Pending => "pending_approval",
+            other => other.as_str(),
+        };
+        Ok(CallToolResult::success(vec![ContentBlock::text(
+            json!({
+                "status": status,
+                "summary": summary,
+                "approval_request_id": id,
+                "approval_request": req,
+            })
+            .to_string(),
+        )])
+        .into())
+    }
+}
+
+/// A dispatcher result as MCP tool result (or a protocol error for a call that cannot be
+/// routed).
+fn render(
+    result: Result<Result<Value, ToolError>, RouteError>,
+) -> Result<CallToolResponse, McpError> {
+    match result {
+        Ok(Ok(value)) => {
+            Ok(CallToolResult::success(vec![ContentBlock::text(value.to_string())]).into())
+        }
+        Ok(Err(err)) => {
+            Ok(CallToolResult::error(vec![ContentBlock::text(err.to_json().to_string())]).into())
+        }
+        Err(route) => Err(McpError::invalid_params(route.to_string(), None)),
+    }
+}
+
+fn refused(why: String) -> CallToolResponse {
+    CallToolResult::error(vec![ContentBlock::text(
+        ToolError::Refused(why).to_json().to_string(),
+    )])
+    .into()
 }
 
 /// The approval form a person fills in inside the client.

@@ -16,6 +16,7 @@ mod lost_responses;
 mod mcp;
 mod mocked;
 mod model;
+mod mrtr;
 mod network;
 mod network_mocked;
 mod people;
