@@ -317,7 +317,9 @@ impl Dispatcher {
         // protection they get from now on.
         if def.access != Access::Read
             && let Some(Value::Object(tags)) = bound.get("tags")
-            && !flags.iter().any(|f| f.risk >= Risk::High)
+            && !flags
+                .iter()
+                .any(|f| f.risk >= Risk::High && !f.in_production)
             && let Some(mut flag) = environment_key_flag(tags.keys(), "sets")
         {
             flag.risk = Risk::High;
@@ -497,7 +499,7 @@ impl Dispatcher {
         } else {
             Vec::new()
         };
-        let flags: Vec<String> = call.flags.iter().map(|f| f.reason.clone()).collect();
+        let flags = eval.flags.clone();
         let result = self.execute(call, caller, None).await;
         // The call has run: bookkeeping that fails now is logged, never reported as the
         // call's own failure.
@@ -550,7 +552,7 @@ pub fn plan(call: &ParsedCall, eval: &Evaluation) -> Value {
         "arguments": bounded(&call.args).input,
         "environment": eval.environment,
         "risk": eval.risk,
-        "risk_flags": call.flags.iter().map(|f| &f.reason).collect::<Vec<_>>(),
+        "risk_flags": eval.flags,
     })
 }
 

@@ -100,6 +100,11 @@ pub enum DryRun {
 pub struct Flag {
     pub risk: Risk,
     pub reason: String,
+    /// The flag counts only when the guardrails find the call's environment to be production
+    /// (a schedule that stops instances, deleting a budget): its arguments alone cannot tell,
+    /// the targets' tags can.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub in_production: bool,
 }
 
 impl Flag {
@@ -107,6 +112,7 @@ impl Flag {
         Self {
             risk: Risk::High,
             reason: reason.into(),
+            in_production: false,
         }
     }
 
@@ -114,7 +120,14 @@ impl Flag {
         Self {
             risk: Risk::Critical,
             reason: reason.into(),
+            in_production: false,
         }
+    }
+
+    /// This flag, counted only when the call's environment is production.
+    pub fn in_production(mut self) -> Self {
+        self.in_production = true;
+        self
     }
 }
 
@@ -179,6 +192,14 @@ pub enum Kind {
     GuardDutyFinding,
     /// An IAM Access Analyzer, by name: its own tags.
     AccessAnalyzer,
+    /// The EC2 instances whose tags match a selection (`Key=Value,Key2=Value2`): the tags of
+    /// every instance that matches now.
+    TaggedInstances,
+    /// An AWS Budgets budget, by name: it protects what it watches, so the environment tags
+    /// its cost filters name (`user:Environment$production`); unfiltered, the account's.
+    Budget,
+    /// An EventBridge Scheduler schedule (`group/name`): the tags of the instances it acts on.
+    Schedule,
 }
 
 impl Kind {
@@ -200,6 +221,9 @@ impl Kind {
             SecurityHub | SecurityFinding => "securityhub",
             GuardDutyDetector | GuardDutyFinding => "guardduty",
             AccessAnalyzer => "access-analyzer",
+            TaggedInstances => "ec2",
+            Budget => "budgets",
+            Schedule => "scheduler",
         }
     }
 
@@ -383,9 +407,14 @@ impl ActionDef {
         }
     }
 
-    /// The risk of a call with these flags.
+    /// The risk of a call with these flags, before its environment is known: flags that
+    /// count only in production are left to the guardrails.
     pub fn risk_with(&self, flags: &[Flag]) -> Risk {
-        flags.iter().map(|f| f.risk).fold(self.risk, Risk::max)
+        flags
+            .iter()
+            .filter(|f| !f.in_production)
+            .map(|f| f.risk)
+            .fold(self.risk, Risk::max)
     }
 }
 

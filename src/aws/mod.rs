@@ -329,6 +329,11 @@ sdk_clients!(
     aws_sdk_securityhub,
     aws_sdk_guardduty,
     aws_sdk_accessanalyzer,
+    aws_sdk_costexplorer,
+    aws_sdk_budgets,
+    aws_sdk_scheduler,
+    aws_sdk_cloudwatch,
+    aws_sdk_pricing,
 );
 
 /// S3 addresses buckets path-style under an endpoint override (see [`s3_config`]).

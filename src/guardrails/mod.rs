@@ -239,7 +239,6 @@ impl Guardrails {
         call: &CallFacts<'_>,
         aws: &AwsPool,
     ) -> Result<Evaluation, ToolError> {
-        let risk = call.risk;
         let destructive = call.access == Access::Destructive;
         let access = call.access;
         let (rules, usage) = self
@@ -357,6 +356,18 @@ impl Guardrails {
                 None => (None, "unknown".to_string()),
             },
         };
+        // Flags that count only in production raise the risk once the environment is known.
+        let in_production = environment == Some(Environment::Production);
+        let applied: Vec<&Flag> = call
+            .flags
+            .iter()
+            .filter(|f| !f.in_production || in_production)
+            .collect();
+        let risk = applied
+            .iter()
+            .filter(|f| f.in_production)
+            .map(|f| f.risk)
+            .fold(call.risk, Risk::max);
         let target_environments = resolved
             .iter()
             .map(|(e, id, from)| json!({"target": id, "environment": e, "from": from}))
@@ -429,7 +440,7 @@ impl Guardrails {
             account,
             region,
             resources: call.targets.len(),
-            flags: call.flags.iter().map(|f| f.reason.clone()).collect(),
+            flags: applied.iter().map(|f| f.reason.clone()).collect(),
             target_environments,
             policies: matched
                 .iter()

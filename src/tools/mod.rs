@@ -1,6 +1,7 @@
 //! One folder per tool: its actions, grouped by resource area, each an input struct with its
 //! `Action` impl next to the AWS calls it makes.
 
+pub mod cost;
 pub mod ec2;
 pub mod guardrails;
 pub mod network;
@@ -17,6 +18,7 @@ pub static ALL: &[&Tool] = &[
     &network::TOOL,
     &s3::TOOL,
     &security::TOOL,
+    &cost::TOOL,
     &guardrails::TOOL,
 ];
 

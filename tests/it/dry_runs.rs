@@ -411,6 +411,12 @@ fn arguments(action: &str, f: &Fixture) -> Option<Value> {
         "enable_guardduty" => json!({}),
         "archive_guardduty_findings" => json!({"finding_ids": ["f-1"]}),
         "create_access_analyzer" => json!({"name": "next"}),
+        // aws_cost
+        "schedule_resources" => json!({"name": "nightly", "instance_ids": [f.instance],
+                                       "stop_cron": "0 18 ? * MON-FRI *"}),
+        "delete_schedule" => json!({"name": "nightly-stop"}),
+        "create_budget" => json!({"budget_name": "next", "amount": 100}),
+        "delete_budget" => json!({"budget_name": "next"}),
         _ => return None,
     })
 }

@@ -376,14 +376,21 @@ fn service_of(req: &Request) -> String {
 }
 
 /// The operation of a request, by protocol: `Action=` in a query body, `X-Amz-Target` for JSON
-/// protocols, method and path for S3 and CloudFront.
+/// protocols, the path for Smithy RPC v2 CBOR, method and path for S3, CloudFront and
+/// EventBridge Scheduler.
 fn operation_of(req: &Request, service: &str) -> String {
     if let Some(t) = req.header("x-amz-target") {
         return t.rsplit('.').next().unwrap_or(t).to_string();
     }
+    if req.header("smithy-protocol").is_some()
+        && let Some((_, op)) = req.target.split_once("/operation/")
+    {
+        return op.to_string();
+    }
     match service {
         "s3" => s3_operation(req),
         "cloudfront" => cloudfront_operation(req),
+        "scheduler" => scheduler_operation(req),
         _ => {
             let body = String::from_utf8_lossy(&req.body);
             form(&body)
@@ -460,6 +467,35 @@ fn s3_operation(req: &Request) -> String {
         ("DELETE", true) if has("uploadId") => "AbortMultipartUpload".into(),
         ("DELETE", true) => "DeleteObject".into(),
         _ => format!("{verb}Unknown"),
+    }
+}
+
+/// EventBridge Scheduler's REST paths: `/schedules[/name]`, `/schedule-groups[/name]`,
+/// `/tags/arn`.
+fn scheduler_operation(req: &Request) -> String {
+    let path = req.target.split('?').next().unwrap_or("");
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (kind, named) = match parts.as_slice() {
+        ["schedules"] => ("Schedules", false),
+        ["schedules", _] => ("Schedule", true),
+        ["schedule-groups"] => ("ScheduleGroups", false),
+        ["schedule-groups", _] => ("ScheduleGroup", true),
+        ["tags", ..] => {
+            return match req.method.as_str() {
+                "GET" => "ListTagsForResource".into(),
+                "POST" => "TagResource".into(),
+                _ => "UntagResource".into(),
+            };
+        }
+        _ => return "Unknown".into(),
+    };
+    match (req.method.as_str(), named) {
+        ("GET", false) => format!("List{kind}"),
+        ("GET", true) => format!("Get{kind}"),
+        ("POST", _) => format!("Create{kind}"),
+        ("PUT", _) => format!("Update{kind}"),
+        ("DELETE", _) => format!("Delete{kind}"),
+        _ => "Unknown".into(),
     }
 }
 

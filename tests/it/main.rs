@@ -4,6 +4,8 @@ mod anchors;
 mod approvals;
 mod audit;
 mod cloudfront;
+mod cost;
+mod cost_mocked;
 mod dry_runs;
 mod e2e;
 mod ec2;
