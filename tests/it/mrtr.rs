@@ -35,8 +35,12 @@ impl Client {
     /// One `tools/call` of `aws_ec2`; returns the JSON-RPC `result` (or the whole message when
     /// it is an error).
     fn call(&mut self, args: Value, extra: Value, elicitation: bool) -> Value {
+        self.call_tool("aws_ec2", args, extra, elicitation)
+    }
+
+    fn call_tool(&mut self, tool: &str, args: Value, extra: Value, elicitation: bool) -> Value {
         self.next += 1;
-        let mut params = json!({"name": "aws_ec2", "arguments": args, "_meta": meta(elicitation)});
+        let mut params = json!({"name": tool, "arguments": args, "_meta": meta(elicitation)});
         for (k, v) in extra.as_object().unwrap() {
             params[k] = v.clone();
         }
@@ -191,4 +195,24 @@ async fn a_staging_call_is_approved_in_band_by_the_person_in_the_client() {
         "{r}"
     );
     assert_eq!(m.state_of(plain).await, "running");
+    let req_plain = r["approval_request_id"].as_str().unwrap().to_string();
+
+    // submit_approval_response asks the same way and only records the vote; the agent then
+    // repeats the call with approval_request_id.
+    let submit = json!({"action": "submit_approval_response", "request_id": req_plain});
+    let asked_submit = c.call_tool("aws_guardrails", submit.clone(), json!({}), true);
+    let state_submit = asked(&asked_submit);
+    let r = c.call_tool(
+        "aws_guardrails",
+        submit,
+        answer(&state_submit, "accept", true),
+        true,
+    );
+    assert_eq!(body(&r)["status"], "approved", "{r}");
+    assert_eq!(m.state_of(plain).await, "running");
+    let mut approved = terminate(plain);
+    approved["approval_request_id"] = json!(req_plain);
+    let r = c.call(approved, json!({}), false);
+    assert_eq!(r["isError"], false, "{r}");
+    assert_eq!(m.state_of(plain).await, "terminated");
 }
