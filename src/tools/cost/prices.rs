@@ -322,7 +322,7 @@ impl Action for EstimateCost {
         let mut source = "table";
         let mut note: Option<String> = None;
         if self.price_list == Some(true) {
-            match self.from_price_list(cx, &region, hours).await {
+            match self.price_list_estimate(cx, &region, hours).await {
                 Ok(Some(e)) => {
                     one = e;
                     source = "price_list_api";
@@ -372,7 +372,7 @@ impl EstimateCost {
     /// The on-demand price from the AWS Price List API (served from us-east-1) for an
     /// instance type (Linux, shared tenancy) or a volume type in the call's region; `None`
     /// for resources it is not asked about or when it lists no price.
-    async fn from_price_list(
+    async fn price_list_estimate(
         &self,
         cx: &Cx<'_>,
         region: &str,

@@ -228,11 +228,11 @@ async fn spend(
             .unwrap_or_default();
         s.estimated |= r.estimated();
         let mut bucket = 0.0;
-        if r.groups().is_empty() {
-            if let Some(m) = r.total().and_then(|t| t.get(metric)) {
-                bucket += amount(m.amount());
-                s.currency = s.currency.take().or(m.unit().map(str::to_string));
-            }
+        if r.groups().is_empty()
+            && let Some(m) = r.total().and_then(|t| t.get(metric))
+        {
+            bucket += amount(m.amount());
+            s.currency = s.currency.take().or(m.unit().map(str::to_string));
         }
         for g in r.groups() {
             let Some(m) = g.metrics().and_then(|t| t.get(metric)) else {
