@@ -249,7 +249,7 @@ pub struct ListBudgets {
 
 impl Action for ListBudgets {
     const NAME: &'static str = "list_budgets";
-    const DESCRIPTION: &'static str = "Budgets: actual, forecast vs limit";
+    const DESCRIPTION: &'static str = "Budgets vs actual, forecast";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 

@@ -229,7 +229,7 @@ pub fn round(v: f64) -> f64 {
 pub struct EstimateCost {
     /// instance, volume, snapshot, nat_gateway, load_balancer, elastic_ip
     pub resource: String,
-    /// Instance, volume (gp3) or LB (application) type
+    /// Instance, volume or LB type
     pub r#type: Option<String>,
     pub size_gb: Option<f64>,
     pub iops: Option<f64>,

@@ -34,7 +34,7 @@ const MAX_INSTANCES: usize = 200;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleResources {
-    /// schedule_resources makes NAME-stop, NAME-start
+    /// Makes NAME-stop, NAME-start
     pub name: String,
     pub instance_ids: Option<Vec<String>>,
     /// Instances with all these tags (resolved now)

@@ -290,7 +290,7 @@ impl ForecastCosts {
 
 impl Action for ForecastCosts {
     const NAME: &'static str = "forecast_costs";
-    const DESCRIPTION: &'static str = "Forecast to end (month end) with interval";
+    const DESCRIPTION: &'static str = "Forecast with interval";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -382,7 +382,7 @@ pub struct GetCostAnomalies {
 
 impl Action for GetCostAnomalies {
     const NAME: &'static str = "get_cost_anomalies";
-    const DESCRIPTION: &'static str = "Anomalies and root causes (30 days)";
+    const DESCRIPTION: &'static str = "Anomalies, root causes (30 days)";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 

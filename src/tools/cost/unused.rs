@@ -51,7 +51,7 @@ impl FindUnusedResources {
 
 impl Action for FindUnusedResources {
     const NAME: &'static str = "find_unused_resources";
-    const DESCRIPTION: &'static str = "Unused resources, monthly cost, fix";
+    const DESCRIPTION: &'static str = "Unused resources and cost";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
