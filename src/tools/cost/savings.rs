@@ -188,7 +188,7 @@ pub struct GetSavingsPlanRecommendations {
 
 impl Action for GetSavingsPlanRecommendations {
     const NAME: &'static str = "get_savings_plan_recommendations";
-    const DESCRIPTION: &'static str = "Savings Plans to buy, break-even";
+    const DESCRIPTION: &'static str = "Plans to buy, break-even";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -332,7 +332,7 @@ impl GetReservationRecommendations {
 
 impl Action for GetReservationRecommendations {
     const NAME: &'static str = "get_reservation_recommendations";
-    const DESCRIPTION: &'static str = "Reserved Instances to buy, break-even";
+    const DESCRIPTION: &'static str = "RIs to buy, break-even";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -441,7 +441,7 @@ impl GetSavingsPlansUtilization {
 
 impl Action for GetSavingsPlansUtilization {
     const NAME: &'static str = "get_savings_plans_utilization";
-    const DESCRIPTION: &'static str = "Savings Plans commitment used";
+    const DESCRIPTION: &'static str = "Savings Plans use";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 

@@ -385,7 +385,7 @@ pub struct ListSchedules {
 
 impl Action for ListSchedules {
     const NAME: &'static str = "list_schedules";
-    const DESCRIPTION: &'static str = "Schedules and their instances";
+    const DESCRIPTION: &'static str = "Schedules, instances";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
