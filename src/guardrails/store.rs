@@ -215,10 +215,22 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.execute_batch(SCHEMA)?;
-        migrate_audit(&conn)?;
-        migrate_votes(&conn)?;
-        conn.execute_batch(&version_triggers())?;
+        // Schema and migrations in one write transaction: processes opening the same state
+        // file at once take turns, and the later one sees the columns the first one added.
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let migrated = (|| {
+            conn.execute_batch(SCHEMA)?;
+            migrate_audit(&conn)?;
+            migrate_votes(&conn)?;
+            conn.execute_batch(&version_triggers())
+        })();
+        match migrated {
+            Ok(()) => conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
