@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     dispatch::Dispatcher,
     guardrails::{
-        anchor::{self, AnchorPlace},
+        anchor::{self, AnchorPlace, AutoAnchor},
         approvals::{
             ApprovalRequest, ApproversChange, Ballot, Proof, Status, canonical_text, os_user,
         },
@@ -74,6 +74,67 @@ pub struct GlobalArgs {
     /// Guardrails state file (approvals, audit log, policies); default in the XDG state dir
     #[arg(long, env = "ESPADA_STATE", global = true)]
     pub state: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub auto_anchor: AutoAnchorArgs,
+}
+
+/// The server anchoring its audit log on its own (off unless a bucket and an interval are set).
+#[derive(Debug, Args)]
+pub struct AutoAnchorArgs {
+    /// Anchor the audit log to this bucket (created with Object Lock) while serving
+    #[arg(long, env = "ESPADA_AUDIT_ANCHOR_BUCKET", global = true)]
+    pub audit_anchor_bucket: Option<String>,
+    /// Key prefix of the anchors the server writes
+    #[arg(
+        long,
+        env = "ESPADA_AUDIT_ANCHOR_PREFIX",
+        default_value = "espada-aws/audit-anchors/",
+        global = true
+    )]
+    pub audit_anchor_prefix: String,
+    /// Anchor after this many new audit records
+    #[arg(long, env = "ESPADA_AUDIT_ANCHOR_RECORDS", global = true)]
+    pub audit_anchor_records: Option<u32>,
+    /// Anchor when this many minutes passed since the last anchor and the log moved
+    #[arg(long, env = "ESPADA_AUDIT_ANCHOR_MINUTES", global = true)]
+    pub audit_anchor_minutes: Option<u32>,
+    /// Days each anchor the server writes is locked (compliance mode)
+    #[arg(
+        long,
+        env = "ESPADA_AUDIT_ANCHOR_RETAIN_DAYS",
+        default_value_t = 365,
+        global = true
+    )]
+    pub audit_anchor_retain_days: u32,
+}
+
+impl AutoAnchorArgs {
+    /// The anchoring the server does on its own: `None` when off; an error when it is half
+    /// configured, so that a user who meant to anchor is told rather than left unprotected.
+    pub fn auto_anchor(&self) -> anyhow::Result<Option<AutoAnchor>> {
+        let bucket = self.audit_anchor_bucket.clone().filter(|b| !b.is_empty());
+        let records = self.audit_anchor_records.filter(|&n| n > 0).map(i64::from);
+        let every = self
+            .audit_anchor_minutes
+            .filter(|&m| m > 0)
+            .map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
+        match (bucket, records.is_some() || every.is_some()) {
+            (_, false) => Ok(None),
+            (None, true) => anyhow::bail!(
+                "--audit-anchor-records/--audit-anchor-minutes need the anchor bucket \
+                 (--audit-anchor-bucket or ESPADA_AUDIT_ANCHOR_BUCKET, created with Object Lock)"
+            ),
+            (Some(bucket), true) => Ok(Some(AutoAnchor {
+                place: AnchorPlace {
+                    bucket,
+                    prefix: self.audit_anchor_prefix.clone(),
+                    retain_days: i64::from(self.audit_anchor_retain_days.max(1)),
+                },
+                records,
+                every,
+            })),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -141,25 +141,14 @@ impl Dispatcher {
         let started = Instant::now();
         let Some(tool) = self.tools.iter().copied().find(|t| t.name == tool_name) else {
             // Probing for tools is audited too, with the input bounded like any other.
-            let input = bounded(&args);
-            let record = AuditRecord {
-                correlation_id: new_id("call"),
-                actor: caller.requester.clone(),
-                tool: clip(tool_name, 128),
-                action: args
-                    .get("action")
-                    .and_then(Value::as_str)
-                    .map(|a| clip(a, 128))
-                    .unwrap_or_default(),
-                input: input.input,
-                input_sha256: Some(input.sha256),
-                input_bytes: Some(input.bytes),
-                input_truncated: input.truncated,
-                outcome: "unknown_tool".into(),
-                detail: "no such tool".into(),
-                ..AuditRecord::default()
-            };
-            self.audit(record).await;
+            self.audit_unrouted(
+                caller,
+                tool_name,
+                &args,
+                "unknown_tool",
+                "no such tool".into(),
+            )
+            .await;
             return Err(RouteError::UnknownTool {
                 name: clip(tool_name, 128),
                 available: self
@@ -248,6 +237,37 @@ impl Dispatcher {
 
     /// Appends a record after the fact. A failure is logged: the call it describes changed
     /// nothing in AWS, or already has its intent record.
+    /// Audits a call that never reached an action (an unknown tool, a forged request state),
+    /// with its input bounded like any other.
+    pub async fn audit_unrouted(
+        &self,
+        caller: &Caller,
+        tool_name: &str,
+        args: &Map<String, Value>,
+        outcome: &str,
+        detail: String,
+    ) {
+        let input = bounded(args);
+        let record = AuditRecord {
+            correlation_id: new_id("call"),
+            actor: caller.requester.clone(),
+            tool: clip(tool_name, 128),
+            action: args
+                .get("action")
+                .and_then(Value::as_str)
+                .map(|a| clip(a, 128))
+                .unwrap_or_default(),
+            input: input.input,
+            input_sha256: Some(input.sha256),
+            input_bytes: Some(input.bytes),
+            input_truncated: input.truncated,
+            outcome: outcome.into(),
+            detail,
+            ..AuditRecord::default()
+        };
+        self.audit(record).await;
+    }
+
     async fn audit(&self, record: AuditRecord) {
         if let Err(e) = self
             .guardrails

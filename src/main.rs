@@ -48,6 +48,23 @@ async fn main() -> anyhow::Result<ExitCode> {
     let dispatcher = Arc::new(Dispatcher::new(&settings)?);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            if let Some(auto) = cli.global.auto_anchor.auto_anchor()? {
+                tracing::info!(
+                    bucket = %auto.place.bucket,
+                    records = ?auto.records,
+                    every = ?auto.every,
+                    "anchoring the audit log while serving"
+                );
+                let d = dispatcher.clone();
+                tokio::spawn(espada_aws::guardrails::anchor::keep_anchoring(
+                    dispatcher.guardrails.store.clone(),
+                    move || {
+                        let d = d.clone();
+                        async move { d.aws.client::<aws_sdk_s3::Client>(None, None).await }
+                    },
+                    auto,
+                ));
+            }
             tracing::info!(
                 read_only = settings.read_only,
                 tools = dispatcher.tools().len(),

@@ -471,7 +471,8 @@ pub struct Caller {
 /// A person's answer, collected by the client (MCP elicitation), never by the agent.
 #[derive(Debug, Clone)]
 pub struct HumanAnswer {
-    pub name: String,
+    /// The name they typed (shown, never counted); none when they declined the form.
+    pub name: Option<String>,
     pub approve: bool,
     pub comment: Option<String>,
 }

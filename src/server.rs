@@ -196,6 +196,17 @@ impl EspadaServer {
         let state = match mrtr::open(state, tool, &args) {
             Ok(s) => s,
             Err(why) => {
+                // A state this server did not issue for this call is an attempt to forge or
+                // carry over an approval: on the record, like any refused call.
+                self.dispatcher
+                    .audit_unrouted(
+                        caller,
+                        tool,
+                        &args,
+                        "refused",
+                        format!("requestState refused: {why}"),
+                    )
+                    .await;
                 return Ok(refused(format!(
                     "requestState refused ({why}): it is not one this server issued for this \
                      call; nothing was recorded or done. Repeat the call without it"
@@ -313,15 +324,18 @@ impl HumanChannel for Elicitation {
         Box::pin(async move {
             match self.peer.elicit::<ApprovalForm>(message).await {
                 Ok(Some(form)) => Ok(Some(HumanAnswer {
-                    name: form.name,
+                    name: Some(form.name),
                     approve: form.approve,
                     comment: form.comment,
                 })),
-                Ok(None)
-                | Err(
-                    rmcp::service::ElicitationError::UserDeclined
-                    | rmcp::service::ElicitationError::UserCancelled,
-                ) => Ok(None),
+                // Declining is a decision (a rejection, as in the multi-round flow); cancelling
+                // or closing the form is no answer.
+                Err(rmcp::service::ElicitationError::UserDeclined) => Ok(Some(HumanAnswer {
+                    name: None,
+                    approve: false,
+                    comment: Some("declined in the client".into()),
+                })),
+                Ok(None) | Err(rmcp::service::ElicitationError::UserCancelled) => Ok(None),
                 Err(rmcp::service::ElicitationError::CapabilityNotSupported) => {
                     Err("the client does not support elicitation".into())
                 }

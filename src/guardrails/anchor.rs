@@ -3,7 +3,11 @@
 //! anchor is the head of the chain (sequence number, hash, time) written to an S3 object under
 //! Object Lock, which nobody (in compliance mode, not even the account's root) can change or
 //! delete before its retention ends; `audit verify --anchors` checks the local chain against
-//! every anchor written.
+//! every anchor written. A server can also anchor on its own ([`keep_anchoring`]): every N
+//! records, or every so many minutes when the log moved, configured with the
+//! `--audit-anchor-*` flags.
+
+use std::{future::Future, time::Duration};
 
 use aws_sdk_s3::{
     primitives::{ByteStream, DateTime},
@@ -159,4 +163,122 @@ pub fn check(store: &Store, anchors: &[(String, Anchor)]) -> super::store::Resul
         }
     }
     Ok(problems)
+}
+
+/// Anchoring by the server itself: whenever `records` records were written since the last
+/// anchor, or `every` passed since it and the log moved.
+#[derive(Debug, Clone)]
+pub struct AutoAnchor {
+    pub place: AnchorPlace,
+    pub records: Option<i64>,
+    pub every: Option<Duration>,
+}
+
+/// The last anchor written (by any process sharing the state file), in the `config` table.
+const LAST: &str = "audit_anchor_last";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Last {
+    seq: i64,
+    /// Unix seconds.
+    at: i64,
+    key: String,
+}
+
+/// How often the server looks at the head of the log (a local read, no AWS call).
+const POLL: Duration = Duration::from_secs(2);
+/// How long to wait after an anchor could not be written.
+const BACKOFF: Duration = Duration::from_secs(60);
+
+impl AutoAnchor {
+    /// Whether a head at `head` is due an anchor at `now`, after the last anchor `last`
+    /// (sequence number and time), or since `started` when there was none.
+    pub fn due(&self, head: i64, last: Option<(i64, i64)>, started: i64, now: i64) -> bool {
+        let (last_seq, last_at) = last.unwrap_or((0, started));
+        head > last_seq
+            && (self.records.is_some_and(|n| head - last_seq >= n)
+                || self
+                    .every
+                    .is_some_and(|d| now - last_at >= d.as_secs() as i64))
+    }
+}
+
+/// Anchors the audit log whenever `auto` says it is due, for as long as the server runs. Only
+/// local reads until then: nothing reaches AWS at start-up, and a failure to anchor is logged
+/// and tried again later, never a reason to stop serving. `s3` makes the client when the
+/// first anchor is due.
+pub async fn keep_anchoring<F, Fut>(store: Store, s3: F, auto: AutoAnchor)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = aws_sdk_s3::Client>,
+{
+    let started = now();
+    let store = &store;
+    loop {
+        tokio::time::sleep(POLL).await;
+        let state = store
+            .run(|s| Ok((s.audit_head()?, s.config::<Last>(LAST)?)))
+            .await;
+        let (head, last) = match state {
+            Ok((Some(head), last)) => (head, last),
+            Ok((None, _)) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the audit log's head to anchor it");
+                continue;
+            }
+        };
+        if !auto.due(head.seq, last.map(|l| (l.seq, l.at)), started, now()) {
+            continue;
+        }
+        match write(&s3().await, store, &auto.place).await {
+            Ok((a, key)) => {
+                tracing::info!(seq = a.seq, bucket = %auto.place.bucket, key = %key, "anchored the audit log");
+                let last = Last {
+                    seq: a.seq,
+                    at: now(),
+                    key,
+                };
+                if let Err(e) = store.run(move |s| s.set_config(LAST, &last)).await {
+                    tracing::warn!(error = %e, "cannot record the last anchor");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, bucket = %auto.place.bucket, "cannot anchor the audit log; trying again later");
+                tokio::time::sleep(BACKOFF).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auto(records: Option<i64>, minutes: Option<u64>) -> AutoAnchor {
+        AutoAnchor {
+            place: AnchorPlace {
+                bucket: "b".into(),
+                prefix: "p/".into(),
+                retain_days: 1,
+            },
+            records,
+            every: minutes.map(|m| Duration::from_secs(m * 60)),
+        }
+    }
+
+    #[test]
+    fn an_anchor_is_due_after_n_records_or_after_the_interval_when_the_log_moved() {
+        let by_records = auto(Some(10), None);
+        assert!(!by_records.due(9, None, 0, 1_000_000));
+        assert!(by_records.due(10, None, 0, 0));
+        assert!(!by_records.due(19, Some((10, 0)), 0, 0));
+        assert!(by_records.due(20, Some((10, 0)), 0, 0));
+        let by_time = auto(None, Some(5));
+        assert!(!by_time.due(3, None, 100, 399));
+        assert!(by_time.due(3, None, 100, 400));
+        // Nothing new since the last anchor: nothing to write, however long ago it was.
+        assert!(!by_time.due(3, Some((3, 0)), 0, 1_000_000));
+        assert!(by_time.due(4, Some((3, 0)), 0, 300));
+        assert!(!auto(None, None).due(100, None, 0, 1_000_000));
+    }
 }

@@ -109,3 +109,95 @@ async fn a_rewritten_log_fails_against_its_anchors() {
     let (okay, out) = cli_aws(&m.url, &state, &["audit", "verify", "--anchors"]);
     assert!(!okay && out.contains("rewritten"), "{out}");
 }
+
+/// A server configured to anchor every 3 records does so on its own, while it serves: the
+/// anchors land in the locked bucket and the chain verifies against them.
+#[tokio::test]
+async fn the_server_anchors_every_n_records_on_its_own() {
+    let m = moto().await;
+    let s3 = m.s3();
+    s3.create_bucket()
+        .bucket("audit-anchors")
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    let state = temp_state();
+    let home = std::env::var("HOME").unwrap_or_default();
+    let _server = crate::harness::StdioServer::spawn_exactly(
+        env!("CARGO_BIN_EXE_espada-aws"),
+        &["serve"],
+        &home,
+        &[
+            ("ESPADA_STATE", state.to_str().unwrap()),
+            ("ESPADA_LOG", "warn"),
+            ("AWS_ENDPOINT_URL", &m.url),
+            ("AWS_REGION", REGION),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("ESPADA_AUDIT_ANCHOR_BUCKET", "audit-anchors"),
+            ("ESPADA_AUDIT_ANCHOR_RECORDS", "3"),
+        ],
+    );
+    // Another process on the same state file writes the records; the server watches the head.
+    let d = m.strict_dispatcher(&state);
+    let anchored = |want: usize| {
+        let s3 = s3.clone();
+        async move {
+            for _ in 0..60 {
+                let keys: Vec<String> = s3
+                    .list_objects_v2()
+                    .bucket("audit-anchors")
+                    .send()
+                    .await
+                    .unwrap()
+                    .contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string))
+                    .collect();
+                if keys.len() >= want {
+                    return keys;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            panic!("the server wrote no anchor number {want} within 30 s");
+        }
+    };
+    for _ in 0..3 {
+        ok(&d, json!({"action": "list_instances"})).await;
+    }
+    let first = anchored(1).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(
+        first[0].starts_with("espada-aws/audit-anchors/000000000003-"),
+        "{first:?}"
+    );
+    for _ in 0..3 {
+        ok(&d, json!({"action": "list_instances"})).await;
+    }
+    let both = anchored(2).await;
+    assert!(
+        both.iter().any(|k| k.contains("/000000000006-")),
+        "{both:?}"
+    );
+    let (okay, out) = cli_aws(&m.url, &state, &["audit", "verify", "--anchors"]);
+    assert!(okay && out.contains("consistent with 2 anchor(s)"), "{out}");
+}
+
+/// Asking for automatic anchors without saying where is an error at start-up, not a server
+/// that quietly anchors nothing.
+#[test]
+fn automatic_anchoring_without_a_bucket_is_refused_at_start_up() {
+    let out = Command::new(env!("CARGO_BIN_EXE_espada-aws"))
+        .args(["--state", temp_state().to_str().unwrap(), "serve"])
+        .env("ESPADA_AUDIT_ANCHOR_MINUTES", "10")
+        .env_remove("ESPADA_AUDIT_ANCHOR_BUCKET")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--audit-anchor-bucket"), "{err}");
+    assert!(out.stdout.is_empty());
+}

@@ -242,3 +242,67 @@ async fn approvals_come_from_the_person_in_the_client_or_the_cli() {
     assert_eq!((stored.approvals, stored.status.as_str()), (1, "pending"));
     reconnected.cancel().await.unwrap();
 }
+
+/// A client whose user declines every elicitation.
+struct DecliningClient;
+
+impl rmcp::ClientHandler for DecliningClient {
+    fn get_info(&self) -> rmcp::model::ClientConfig {
+        ApprovingClient.get_info()
+    }
+
+    async fn create_elicitation(
+        &self,
+        _request: rmcp::model::ElicitRequestParams,
+        _context: rmcp::service::RequestContext<rmcp::RoleClient>,
+    ) -> Result<rmcp::model::ElicitResult, rmcp::ErrorData> {
+        Ok(rmcp::model::ElicitResult::new(
+            rmcp::model::ElicitationAction::Decline,
+        ))
+    }
+}
+
+/// Declining the form is a rejection by the person, recorded like one (as in the multi-round
+/// flow): the request is rejected and the call it was for never runs.
+#[tokio::test]
+async fn declining_in_the_client_rejects_the_request() {
+    let m = moto().await;
+    let state = crate::harness::temp_state();
+    let d = Arc::new(m.strict_dispatcher(&state));
+    let id = m.launch_in(1, "staging").await.remove(0);
+    let terminate = json!({"action": "terminate_instances", "instance_ids": [id]});
+    let pending = crate::harness::ok(&d, terminate.clone()).await;
+    let req = pending["approval_request_id"].as_str().unwrap().to_string();
+    let (server_io, client_io) = tokio::io::duplex(1 << 16);
+    let server = EspadaServer::new(d.clone());
+    tokio::spawn(async move {
+        if let Ok(s) = server.serve(server_io).await {
+            let _ = s.waiting().await;
+        }
+    });
+    let client = DecliningClient.serve(client_io).await.unwrap();
+    let r = client
+        .call_tool(
+            CallToolRequestParams::new("aws_guardrails").with_arguments(obj(
+                json!({"action": "submit_approval_response", "request_id": req}),
+            )),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.is_error, Some(false), "{r:?}");
+    let stored = d.guardrails.store.approval(&req).unwrap().unwrap();
+    assert_eq!(stored.status.as_str(), "rejected");
+    assert_eq!(stored.votes.len(), 1);
+    assert_eq!(stored.votes[0].decision, "reject");
+    assert_eq!(stored.votes[0].display_name, None);
+    // The call it was for is refused with the rejected request, and the instance still runs.
+    let mut again = terminate.clone();
+    again["approval_request_id"] = json!(req);
+    let r = client
+        .call_tool(CallToolRequestParams::new("aws_ec2").with_arguments(obj(again)))
+        .await
+        .unwrap();
+    assert_eq!(r.is_error, Some(true), "{r:?}");
+    assert_eq!(m.state_of(&id).await, "running");
+    client.cancel().await.unwrap();
+}

@@ -146,6 +146,25 @@ async fn a_staging_call_is_approved_in_band_by_the_person_in_the_client() {
     assert_eq!(r["isError"], true, "{r}");
     assert!(store.approval(&req_a).unwrap().unwrap().votes.is_empty());
     assert_eq!(m.state_of(b).await, "running");
+    // Each forged, edited or carried-over state is on the audit record as a refused call.
+    let refused = store
+        .query_audit(
+            &espada_aws::guardrails::audit::AuditQuery {
+                outcome: Some("refused".into()),
+                ..Default::default()
+            },
+            100,
+        )
+        .unwrap()
+        .0;
+    let forged: Vec<_> = refused
+        .iter()
+        .filter(|e| e.record.detail.starts_with("requestState refused"))
+        .collect();
+    assert_eq!(forged.len(), 4, "{refused:?}");
+    assert!(forged.iter().all(|e| e.record.tool == "aws_ec2"
+        && e.record.action == "terminate_instances"
+        && e.record.actor.starts_with("agent:")));
 
     // The person accepts: one unverified vote of the OS user, through elicitation, and the
     // call runs.

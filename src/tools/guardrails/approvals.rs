@@ -183,7 +183,7 @@ impl Action for SubmitApprovalResponse {
                 let ballot = Ballot {
                     proof: Proof::Elicitation { user: os_user() },
                     approve: answer.approve,
-                    display_name: Some(answer.name.clone()),
+                    display_name: answer.name.clone(),
                     comment: answer.comment.clone(),
                 };
                 let req = dispatcher(cx)
@@ -194,14 +194,14 @@ impl Action for SubmitApprovalResponse {
                     format!(
                         "{} recorded {}'s answer (unverified); the request is {}.",
                         req.id,
-                        answer.name,
+                        answer.name.as_deref().unwrap_or("the person"),
                         req.status.as_str()
                     ),
                     json!(req),
                 ))
             }
             Ok(None) => Ok(Output::new(
-                "The person declined to answer; nothing was recorded.",
+                "The person closed the question without answering; nothing was recorded.",
                 json!({"request_id": req.id, "recorded": false}),
             )),
             Err(why) => Err(ToolError::Refused(format!(
