@@ -18,13 +18,13 @@ pub struct CreateChangeRequest {
     pub planned_end: Option<String>,
     /// Keep as draft (default: submit)
     pub draft: Option<bool>,
-    /// A plan: [{tool, action, arguments}], approved once
+    /// A plan: [{tool, action, arguments}]
     pub steps: Option<Vec<Map<String, Value>>>,
 }
 
 impl Action for CreateChangeRequest {
     const NAME: &'static str = "create_change_request";
-    const DESCRIPTION: &'static str = "Record a planned change (production changes need one)";
+    const DESCRIPTION: &'static str = "Record a change (production needs one), or propose a plan";
     const ACCESS: Access = Access::Write;
     // A record; people approve the changes it carries.
     const RISK: Risk = Risk::Medium;
