@@ -243,11 +243,16 @@ impl EspadaServer {
             args.insert("approval_request_id".into(), json!(id));
             return render(d.call(tool, args, caller).await);
         }
-        let summary = match req.status {
-            Status::Approved => {
+        let summary = match (req.status, &req.call.plan) {
+            (Status::Approved, Some(plan)) => format!(
+                "{id} is approved; run the steps of plan {} in order, each call as proposed with \
+                 plan_id and plan_step.",
+                plan.id
+            ),
+            (Status::Approved, None) => {
                 format!("{id} is approved; repeat the call it is for with approval_request_id.")
             }
-            Status::Rejected => format!("{id} was rejected; nothing was done."),
+            (Status::Rejected, _) => format!("{id} was rejected; nothing was done."),
             _ => format!(
                 "Recorded; {id} has {} of {} approvals and nothing was done yet: {}. Then \
                  repeat the same call with approval_request_id.",

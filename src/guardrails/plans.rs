@@ -527,6 +527,15 @@ pub fn claim_step_in(
             failed.step
         )));
     }
+    if let Some(r) = plan.steps.iter().find(|s| s.status == "running") {
+        return Ok(Err(format!(
+            "step {} of plan {plan_id} was started and its outcome is not recorded (a lost \
+             answer, or another call is running it); it does not run again and the plan waits \
+             for it: check what AWS holds, and the audit record {}",
+            r.step,
+            r.correlation_id.as_deref().unwrap_or("of the step")
+        )));
+    }
     let Some(next) = plan.next() else {
         return Ok(Err(format!("plan {plan_id} has no step left to run")));
     };

@@ -600,12 +600,13 @@ async fn a_step_that_could_never_run_is_refused_with_its_number() {
             json!({"tool": "aws_guardrails", "action": "add_policy"}),
             "not plan steps",
         ),
-        // AWS's own dry run: the VPC does not exist.
         (
-            1,
-            json!({"tool": "aws_network", "action": "create_security_group", "arguments": {
-                "group_name": "x", "description": "x", "vpc_id": "vpc-0000000000000dead"}}),
-            "step 1",
+            2,
+            json!({"tool": "aws_network", "action": "authorize_security_group",
+                   "arguments": {"group_id": {"$step": 1, "path": "group_id"}, "protocol": "tcp",
+                                 "from_port": 80, "to_port": 80, "cidr_blocks": ["10.0.0.0/8"],
+                                 "region": "eu-west-1"}}),
+            "one region",
         ),
     ];
     for (n, step, want) in cases {

@@ -107,8 +107,7 @@ pub struct EvaluateGuardrails {
 
 impl Action for EvaluateGuardrails {
     const NAME: &'static str = "evaluate_guardrails";
-    const DESCRIPTION: &'static str =
-        "The decision: allow, confirm, approve or refuse";
+    const DESCRIPTION: &'static str = "The decision: allow, confirm, approve or refuse";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 

@@ -302,8 +302,7 @@ pub struct UpdateConfig {
 
 impl Action for UpdateConfig {
     const NAME: &'static str = "update_config";
-    const DESCRIPTION: &'static str =
-        "Change environments, time zone or approval validity";
+    const DESCRIPTION: &'static str = "Change environments, time zone or approval validity";
     const ACCESS: Access = Access::Write;
     // How environments are recognised decides every call's protection.
     const RISK: Risk = Risk::High;
