@@ -684,6 +684,21 @@ async fn a_plan_runs_only_where_and_as_approved_and_while_valid() {
     );
     assert!(groups_named(&m, &name).await.is_empty());
 
+    // A step whose answer was lost (claimed, outcome never recorded) never runs again, and the
+    // plan waits for people to look.
+    let name = format!("web-{}", &new_id("x")[2..10]);
+    let (steps, plan, _) = approved(&d, &name, &vpc, &lb).await;
+    db.execute(
+        "UPDATE plan_steps SET status = 'running' WHERE plan_id = ?1 AND step = 1",
+        [&plan],
+    )
+    .unwrap();
+    let e = run(&d, &steps, 1, &plan).await.unwrap_err();
+    assert!(s(&e["message"]).contains("does not run again"), "{e}");
+    let e = run(&d, &steps, 2, &plan).await.unwrap_err();
+    assert!(s(&e["message"]).contains("step 1 of plan"), "{e}");
+    assert!(groups_named(&m, &name).await.is_empty());
+
     // Expired: refused.
     let name = format!("web-{}", &new_id("x")[2..10]);
     let (steps, plan, req) = approved(&d, &name, &vpc, &lb).await;
