@@ -418,6 +418,14 @@ impl Dispatcher {
                  was done"
             )));
         }
+        if let Some(r) = plan.steps.iter().find(|s| s.status == "running") {
+            return Err(ToolError::Refused(format!(
+                "step {} of plan {plan_id} was started and its outcome is not recorded (a lost \
+                 answer, or another call is running it); it does not run again and the plan \
+                 waits for it: check what AWS holds; nothing was done",
+                r.step
+            )));
+        }
         let resolved = resolve(&args, &results_of(&plan)).map_err(|why| {
             ToolError::Refused(format!(
                 "plan {plan_id}: a placeholder cannot be filled: {why}; nothing was done"
