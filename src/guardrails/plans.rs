@@ -474,6 +474,12 @@ pub fn claim_step_in(
             req.id
         )));
     }
+    if let Some(failed) = plan.steps.iter().find(|s| s.status == "failed") {
+        return Ok(Err(format!(
+            "plan {plan_id} stopped: step {} failed, so the steps after it do not run",
+            failed.step
+        )));
+    }
     let id = &req.id;
     match req.status {
         Status::Approved => {}
@@ -519,12 +525,6 @@ pub fn claim_step_in(
         return Ok(Err(format!(
             "plan {plan_id} is not the plan people approved in {id} (its hash differs: it was \
              changed in the state file); none of its steps runs"
-        )));
-    }
-    if let Some(failed) = plan.steps.iter().find(|s| s.status == "failed") {
-        return Ok(Err(format!(
-            "plan {plan_id} stopped: step {} failed, so the steps after it do not run",
-            failed.step
         )));
     }
     if let Some(r) = plan.steps.iter().find(|s| s.status == "running") {
