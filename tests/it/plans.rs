@@ -279,6 +279,23 @@ async fn a_web_tier_plan_approved_once_by_two_signatures_runs_step_by_step() {
     );
     assert!(text.contains("step 6: aws_ec2 create_listener"), "{text}");
     assert!(text.contains("environment: production"), "{text}");
+    // The question a person answers in the client lists the steps too.
+    let asked = espada_aws::guardrails::approvals::question(&req);
+    assert!(
+        asked.contains("6 step(s)")
+            && asked.contains("1. aws_network create_security_group")
+            && asked.contains("6. aws_ec2 create_listener"),
+        "{asked}"
+    );
+    // What `approvals show` prints: every step with its risk, flags and findings.
+    let shown = serde_json::to_value(&req).unwrap();
+    assert_eq!(shown["plan"]["steps"].as_array().unwrap().len(), 6);
+    assert!(
+        shown["plan"]["steps"][0]["risk_flags"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty()),
+        "{shown}"
+    );
 
     // Nothing runs while pending.
     let e = run(&d, &steps, 1, &plan).await.unwrap_err();
