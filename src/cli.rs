@@ -630,6 +630,19 @@ pub fn approvers(dispatcher: &Dispatcher, command: ApproversCommand) -> anyhow::
 
 /// A short line naming a request, for the person deciding on it.
 fn describe(r: &ApprovalRequest) -> String {
+    if let Some(plan) = &r.call.plan {
+        return format!(
+            "{}: plan {} of {} step(s) in {} (risk {}), requested by {}; reason: {}; steps: {}",
+            r.id,
+            plan.id,
+            plan.steps.len(),
+            r.call.environment.map(|e| e.as_str()).unwrap_or("unknown"),
+            r.call.risk.as_str(),
+            r.requester,
+            r.call.reason,
+            crate::guardrails::approvals::steps_text(plan)
+        );
+    }
     format!(
         "{}: {} {} in {} (risk {}), requested by {}; arguments {}; reason: {}",
         r.id,

@@ -14,6 +14,8 @@ use std::{
 
 use serde_json::{Map, Value, json};
 
+mod plan;
+
 use crate::{
     aws::{AwsPool, Guard},
     error::ToolError,
@@ -71,6 +73,8 @@ struct Trail {
     action: String,
     /// The intent record written when the call was admitted to change AWS.
     intent_seq: Option<i64>,
+    /// The plan the call is a step of, and its step number once known.
+    plan: Option<(String, Option<u32>)>,
 }
 
 impl Dispatcher {
@@ -172,6 +176,7 @@ impl Dispatcher {
                 .unwrap_or_default(),
             input: bounded(&args),
             intent_seq: None,
+            plan: None,
         };
         // Boxed: the whole pipeline's future is large, and callers should not carry it inline.
         let result = Box::pin(self.run(tool, args, caller, &mut trail)).await;
@@ -196,6 +201,10 @@ impl Dispatcher {
             .clone()
             .or_else(|| trail.input_region())
             .or_else(|| self.aws.default_region());
+        let (plan_id, plan_step) = match trail.plan {
+            Some((id, step)) => (Some(id), step),
+            None => (None, None),
+        };
         let record = match trail.intent_seq {
             // The intent holds who, what and where; the outcome completes it.
             Some(_) => AuditRecord {
@@ -208,6 +217,8 @@ impl Dispatcher {
                 detail,
                 duration_ms,
                 environment: trail.environment,
+                plan_id,
+                plan_step,
                 ..AuditRecord::default()
             },
             None => AuditRecord {
@@ -228,6 +239,8 @@ impl Dispatcher {
                 account: trail.account,
                 region,
                 process: None,
+                plan_id,
+                plan_step,
             },
         };
         self.audit(record).await;
@@ -446,6 +459,10 @@ impl Dispatcher {
         caller: &Caller,
         trail: &mut Trail,
     ) -> Result<Value, ToolError> {
+        // A step of an approved plan: its own path to the gate (dispatch/plan.rs).
+        if args.contains_key("plan_id") || args.contains_key("plan_step") {
+            return Box::pin(self.run_step(tool, args, caller, trail)).await;
+        }
         let call = self.parse(tool, args)?;
         let def = call.def;
         trail.targets = call.targets.iter().map(|t| clip(&t.id, 256)).collect();
@@ -483,6 +500,8 @@ impl Dispatcher {
             account: trail.account.clone(),
             region: trail.region.clone(),
             process: Some(this_process()),
+            plan_id: None,
+            plan_step: None,
         };
         let approved = match self
             .guardrails
@@ -529,6 +548,7 @@ impl Dispatcher {
             tracing::error!(error = %e, "change request update failed");
         }
         let mut value = result?;
+        plan::lift(&mut value);
         if let Some(req) = approved {
             value["approval_request_id"] = json!(req.id);
         }

@@ -46,6 +46,9 @@ pub enum ToolError {
         /// What was found, for the caller to act on (e.g. the dependencies by kind).
         details: Value,
     },
+    /// A step of a plan failed: the step's own error, and where the plan stands.
+    #[error("{error}")]
+    InPlan { error: Box<ToolError>, plan: Value },
 }
 
 impl ToolError {
@@ -78,6 +81,11 @@ impl ToolError {
                 details,
             } => json!({"error": "precondition_failed", "message": message, "hint": hint,
                         "details": details}),
+            ToolError::InPlan { error, plan } => {
+                let mut v = error.to_json();
+                v["plan"] = plan.clone();
+                v
+            }
         }
     }
 

@@ -30,7 +30,10 @@ fields, listed in the tool description as name(required, optional?). Risky chang
 status confirmation_required with a plan and a confirm_token: show the plan to the user, and only \
 with their agreement repeat the identical call adding confirm_token. Some changes return \
 pending_approval: people approve them outside this conversation; then repeat the identical call \
-with approval_request_id (and change_request_id where production needs one). dry_run: true \
+with approval_request_id (and change_request_id where production needs one). For several changes \
+propose a plan (aws_guardrails create_change_request with steps); after one approval repeat each \
+step's call as proposed adding plan_id and plan_step. A step's argument {\"$step\": N, \"path\": \"x\"} \
+is filled from step N's result data. dry_run: true \
 validates a change without making it. Lists page with max_results and next_token. region picks \
 the AWS region of one call (default: the server's).";
 
@@ -135,7 +138,10 @@ impl ServerHandler for EspadaServer {
             && let Ok(Ok(value)) = &result
             && value["status"] == "pending_approval"
             && let Some(id) = value["approval_request_id"].as_str()
-            && let Some(asked) = self.question(id, &tool, &args, true).await
+            // A plan's proposal is not run again once approved: its steps are.
+            && let Some(asked) = self
+                .question(id, &tool, &args, value.get("plan_id").is_none())
+                .await
         {
             return Ok(asked);
         }
@@ -248,11 +254,16 @@ impl EspadaServer {
             args.insert("approval_request_id".into(), json!(id));
             return render(d.call(tool, args, caller).await);
         }
-        let summary = match req.status {
-            Status::Approved => {
+        let summary = match (req.status, &req.call.plan) {
+            (Status::Approved, Some(plan)) => format!(
+                "{id} is approved; run the steps of plan {} in order, each call as proposed with \
+                 plan_id and plan_step.",
+                plan.id
+            ),
+            (Status::Approved, None) => {
                 format!("{id} is approved; repeat the call it is for with approval_request_id.")
             }
-            Status::Rejected => format!("{id} was rejected; nothing was done."),
+            (Status::Rejected, _) => format!("{id} was rejected; nothing was done."),
             _ => format!(
                 "Recorded; {id} has {} of {} approvals and nothing was done yet: {}. Then \
                  repeat the same call with approval_request_id.",

@@ -23,6 +23,7 @@ use super::{
     audit::{AuditRecord, append_in, clip},
     changes::{ChangeStatus, change_in, set_change_status_in},
     environment::Environment,
+    plans::PlanView,
     signing::{AllowedSigners, Verified},
     store::{Result, Store, new_id, now, rfc3339},
 };
@@ -75,6 +76,10 @@ pub struct RequestedCall {
     /// Where the call was approved to run.
     #[serde(default)]
     pub context: CallContext,
+    /// The steps of a plan, for a plan's approval request (tool `espada-aws`, action
+    /// `run_plan`): its argument hash is the plan's hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanView>,
 }
 
 /// The account, region and credentials context of a call, as the approval binds it.
@@ -188,7 +193,7 @@ impl Approvers {
 /// arguments, another context or the opposite decision.
 pub fn canonical_text(req: &ApprovalRequest, approve: bool) -> String {
     let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
-    format!(
+    let mut text = format!(
         "espada-aws approval v1\n\
          decision: {}\n\
          request: {}\n\
@@ -213,7 +218,28 @@ pub fn canonical_text(req: &ApprovalRequest, approve: bool) -> String {
             .map(Environment::as_str)
             .unwrap_or("unknown"),
         req.expires_at,
-    )
+    );
+    // A plan's request: its hash (above, as arguments-sha256) covers every step in order;
+    // the steps are listed so that people read what they sign.
+    if let Some(plan) = &req.call.plan {
+        text.push_str(&format!(
+            "plan: {}\nchange-request: {}\nsteps: {}\n",
+            plan.id,
+            plan.change_request_id,
+            plan.steps.len()
+        ));
+        for s in &plan.steps {
+            text.push_str(&format!(
+                "step {}: {} {} arguments-sha256 {} risk {}\n",
+                s.step,
+                s.tool,
+                s.action,
+                s.arguments_sha256,
+                s.risk.as_str()
+            ));
+        }
+    }
+    text
 }
 
 /// How people approve `id`: at a terminal, or signed with their SSH key.
@@ -231,6 +257,23 @@ pub fn approve_commands(id: &str, signed_only: bool) -> String {
 
 /// What the person in an MCP client is asked about a request (either elicitation flow).
 pub fn question(req: &ApprovalRequest) -> String {
+    if let Some(plan) = &req.call.plan {
+        return format!(
+            "Approval request {}: plan {} ({} step(s)) in {} (risk {}), requested by {}. \
+             Reason: {}. Steps: {}. Approve the whole plan?",
+            req.id,
+            plan.id,
+            plan.steps.len(),
+            req.call
+                .environment
+                .map(Environment::as_str)
+                .unwrap_or("an unknown environment"),
+            req.call.risk.as_str(),
+            req.requester,
+            req.call.reason,
+            steps_text(plan)
+        );
+    }
     format!(
         "Approval request {}: {} {} in {} (risk {}), requested by {}. Reason: {}. Arguments: {}. \
          Approve it?",
@@ -246,6 +289,32 @@ pub fn question(req: &ApprovalRequest) -> String {
         req.call.reason,
         Value::Object(req.call.arguments.clone())
     )
+}
+
+/// The steps of a plan in one line each: what runs, where, at what risk, and what was found.
+pub fn steps_text(plan: &PlanView) -> String {
+    plan.steps
+        .iter()
+        .map(|s| {
+            let mut line = format!(
+                "{}. {} {} {} [{} risk, {}]",
+                s.step,
+                s.tool,
+                s.action,
+                Value::Object(s.arguments.clone()),
+                s.risk.as_str(),
+                s.environment.map(Environment::as_str).unwrap_or("unknown")
+            );
+            if !s.risk_flags.is_empty() {
+                line.push_str(&format!(" flags: {}", s.risk_flags.join("; ")));
+            }
+            if !s.findings.is_empty() {
+                line.push_str(&format!(" found: {}", s.findings.join("; ")));
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// The OS user this process runs as: the voter of every unsigned vote. Read from the process's
@@ -304,21 +373,17 @@ impl Store {
     ) -> Result<ApprovalRequest> {
         let id = new_id("apr");
         let t = now();
-        let body = serde_json::to_string(&call).expect("call serialises");
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO approvals (id, body, args_hash, status, requester, min_approvers,
-                     created_at, expires_at, signed) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    id,
-                    body,
-                    args_hash,
-                    requester,
-                    min_approvers.max(1),
-                    t,
-                    t + ttl_secs,
-                    signed_approvals
-                ],
+            insert_approval_in(
+                tx,
+                &id,
+                &call,
+                args_hash,
+                requester,
+                min_approvers,
+                signed_approvals,
+                t,
+                t + ttl_secs,
             )
         })?;
         Ok(self.approval(&id)?.expect("just inserted"))
@@ -629,6 +694,13 @@ pub fn claim_in(
     let Some(req) = load(tx, id)? else {
         return Ok(Err(format!("no approval request {id}")));
     };
+    if let Some(plan) = &req.call.plan {
+        return Ok(Err(format!(
+            "{id} approves plan {}, whose steps run only with plan_id={} (and plan_step); it \
+             lets no other call run",
+            plan.id, plan.id
+        )));
+    }
     if req.call.tool != claim.tool
         || req.call.action != claim.action
         || req.args_hash != claim.args_hash
@@ -737,8 +809,38 @@ pub fn claim_in(
     }
 }
 
+/// Records a pending approval request inside `tx`.
+#[allow(clippy::too_many_arguments)]
+pub fn insert_approval_in(
+    tx: &Transaction<'_>,
+    id: &str,
+    call: &RequestedCall,
+    args_hash: &str,
+    requester: &str,
+    min_approvers: u32,
+    signed_approvals: bool,
+    created_at: i64,
+    expires_at: i64,
+) -> rusqlite::Result<usize> {
+    let body = serde_json::to_string(call).expect("call serialises");
+    tx.execute(
+        "INSERT INTO approvals (id, body, args_hash, status, requester, min_approvers,
+             created_at, expires_at, signed) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)",
+        params![
+            id,
+            body,
+            args_hash,
+            requester,
+            min_approvers.max(1),
+            created_at,
+            expires_at,
+            signed_approvals
+        ],
+    )
+}
+
 /// What differs between the context a request was approved in and the call's, if anything.
-fn context_change(approved: &CallContext, now: &CallContext) -> Option<String> {
+pub fn context_change(approved: &CallContext, now: &CallContext) -> Option<String> {
     let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "an unknown one".into());
     if let Some(account) = &approved.account
         && now.account.as_ref() != Some(account)
@@ -939,6 +1041,7 @@ impl Store {
                 reason: format!("change the approvers of {}", env.as_str()),
                 change_request_id: None,
                 context: CallContext::default(),
+                plan: None,
             };
             let req = self.create_approval(call, &hash, actor, min, true, ttl)?;
             return Ok(Ok(ApproversChange::Requested(Box::new(req))));

@@ -83,6 +83,11 @@ pub struct AuditRecord {
     /// The process that wrote an intent, to tell an interrupted call from a running one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<ProcessId>,
+    /// The plan this call is a step of, and its step number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_step: Option<u32>,
 }
 
 fn call_kind() -> String {
@@ -110,6 +115,8 @@ impl Default for AuditRecord {
             account: None,
             region: None,
             process: None,
+            plan_id: None,
+            plan_step: None,
         }
     }
 }

@@ -22,6 +22,9 @@ pub enum ChangeStatus {
     Implemented,
     Rejected,
     Cancelled,
+    /// A step of its plan failed (set by the server only).
+    #[schemars(skip)]
+    Failed,
 }
 
 impl ChangeStatus {
@@ -33,6 +36,7 @@ impl ChangeStatus {
             ChangeStatus::Implemented => "implemented",
             ChangeStatus::Rejected => "rejected",
             ChangeStatus::Cancelled => "cancelled",
+            ChangeStatus::Failed => "failed",
         }
     }
 
@@ -49,6 +53,7 @@ impl ChangeStatus {
             "implemented" => ChangeStatus::Implemented,
             "rejected" => ChangeStatus::Rejected,
             "cancelled" => ChangeStatus::Cancelled,
+            "failed" => ChangeStatus::Failed,
             _ => return None,
         })
     }
@@ -85,20 +90,7 @@ pub struct ChangeRequest {
 
 impl Store {
     pub fn create_change(&self, mut cr: ChangeRequest) -> Result<ChangeRequest> {
-        let t = now();
-        cr.id = new_id("chg");
-        cr.created_at = rfc3339(t);
-        cr.updated_at = cr.created_at.clone();
-        cr.history = vec![format!("{} {}", cr.created_at, cr.status.as_str())];
-        let body = serde_json::to_string(&cr).expect("change serialises");
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO change_requests (id, body, status, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![cr.id, body, cr.status.as_str(), t],
-            )
-        })?;
-        Ok(cr)
+        self.write(|tx| insert_change_in(tx, &mut cr))
     }
 
     pub fn change(&self, id: &str) -> Result<Option<ChangeRequest>> {
@@ -161,6 +153,7 @@ impl Store {
                         ChangeStatus::Rejected
                             | ChangeStatus::Cancelled
                             | ChangeStatus::Implemented
+                            | ChangeStatus::Failed
                     ) {
                         "; it is closed: create a new change request"
                     } else {
@@ -172,6 +165,25 @@ impl Store {
             Ok(moved.ok_or_else(|| format!("change request {id} changed meanwhile; retry")))
         })
     }
+}
+
+/// Records a new change request inside `tx`, giving it its id and times.
+pub fn insert_change_in(
+    tx: &Transaction<'_>,
+    cr: &mut ChangeRequest,
+) -> rusqlite::Result<ChangeRequest> {
+    let t = now();
+    cr.id = new_id("chg");
+    cr.created_at = rfc3339(t);
+    cr.updated_at = cr.created_at.clone();
+    cr.history = vec![format!("{} {}", cr.created_at, cr.status.as_str())];
+    let body = serde_json::to_string(&cr).expect("change serialises");
+    tx.execute(
+        "INSERT INTO change_requests (id, body, status, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![cr.id, body, cr.status.as_str(), t],
+    )?;
+    Ok(cr.clone())
 }
 
 /// A change request, read on `c` (a transaction's connection too).

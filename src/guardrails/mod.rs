@@ -33,6 +33,7 @@ pub mod backup;
 pub mod changes;
 pub mod confirm;
 pub mod environment;
+pub mod plans;
 pub mod policy;
 pub mod ratelimit;
 pub mod signing;
@@ -614,6 +615,7 @@ impl Guardrails {
             reason: audit::clip(reason, 2048),
             change_request_id,
             context: self.context(aws, call.region, eval).await,
+            plan: None,
         };
         let hash = confirm::binding(call.tool, call.action, call.args);
         let requester = call.requester.to_string();
@@ -639,7 +641,12 @@ impl Guardrails {
 
     /// The account, region and credentials context a call runs in. The account is read from
     /// STS where the evaluation did not; it stays unknown when STS cannot say.
-    async fn context(&self, aws: &AwsPool, region: Option<&str>, eval: &Evaluation) -> CallContext {
+    pub async fn context(
+        &self,
+        aws: &AwsPool,
+        region: Option<&str>,
+        eval: &Evaluation,
+    ) -> CallContext {
         let account = match &eval.account {
             Some(a) => Some(a.clone()),
             None => {
@@ -766,7 +773,7 @@ impl Guardrails {
         } else {
             ""
         };
-        let message = json!({
+        let mut message = json!({
             "event": event,
             "summary": format!(
                 "{} {} in {env} (risk {}), requested by {}: {} of {} approval(s){}",
@@ -815,6 +822,22 @@ impl Guardrails {
             ),
             "reject_with": format!("espada-aws approvals reject {id}"),
         });
+        // A plan: every step as people approve it, with its risk flags and findings.
+        if let Some(plan) = &req.call.plan {
+            message["summary"] = json!(format!(
+                "plan {} of {} step(s) in {env} (risk {}), requested by {}: {} of {} \
+                 approval(s){signed_note}. Steps: {}",
+                plan.id,
+                plan.steps.len(),
+                req.call.risk.as_str(),
+                req.requester,
+                req.approvals,
+                req.min_approvers,
+                approvals::steps_text(plan)
+            ));
+            message["plan"]["plan_id"] = json!(plan.id);
+            message["plan"]["steps"] = json!(plan.steps);
+        }
         let subject = format!(
             "espada-aws {event}: {} {} ({})",
             req.call.tool, req.call.action, req.id

@@ -23,6 +23,7 @@ mod network;
 mod network_mocked;
 mod people;
 mod perf;
+mod plans;
 mod ratelimit;
 mod resolution;
 mod s3;

@@ -146,7 +146,7 @@ pub struct SubmitApprovalResponse {
 
 impl Action for SubmitApprovalResponse {
     const NAME: &'static str = "submit_approval_response";
-    const DESCRIPTION: &'static str = "Ask the person in the client to decide (elicitation)";
+    const DESCRIPTION: &'static str = "Ask the person in the client";
     const ACCESS: Access = Access::Write;
     // The person in the client answers; the agent cannot.
     const RISK: Risk = Risk::Medium;

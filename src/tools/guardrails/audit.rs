@@ -52,10 +52,10 @@ impl Action for LogAction {
 pub struct QueryAuditLogs {
     pub filter_tool: Option<String>,
     pub filter_action: Option<String>,
-    /// e.g. ok, refused, failed, pending_approval
+    /// e.g. ok, refused
     pub outcome: Option<String>,
     pub environment: Option<Environment>,
-    /// RFC 3339 (default 24 h ago for summaries)
+    /// RFC 3339
     pub since: Option<String>,
     /// RFC 3339 (default now)
     pub until: Option<String>,
@@ -102,7 +102,7 @@ impl Action for QueryAuditLogs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetAuditLogSummary {
-    /// RFC 3339 (default 24 h ago for summaries)
+    /// RFC 3339
     pub since: Option<String>,
     /// RFC 3339 (default now)
     pub until: Option<String>,
@@ -110,7 +110,7 @@ pub struct GetAuditLogSummary {
 
 impl Action for GetAuditLogSummary {
     const NAME: &'static str = "get_audit_log_summary";
-    const DESCRIPTION: &'static str = "Totals by outcome and top actions (default last 24 h)";
+    const DESCRIPTION: &'static str = "Totals by outcome and action (default last 24 h)";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 

@@ -18,11 +18,13 @@ pub struct CreateChangeRequest {
     pub planned_end: Option<String>,
     /// Keep as draft (default: submit)
     pub draft: Option<bool>,
+    /// A plan: [{tool, action, arguments}]
+    pub steps: Option<Vec<Map<String, Value>>>,
 }
 
 impl Action for CreateChangeRequest {
     const NAME: &'static str = "create_change_request";
-    const DESCRIPTION: &'static str = "Record a planned change (production changes need one)";
+    const DESCRIPTION: &'static str = "Record a change (production needs one), or propose a plan";
     const ACCESS: Access = Access::Write;
     // A record; people approve the changes it carries.
     const RISK: Risk = Risk::Medium;
@@ -63,6 +65,11 @@ impl Action for CreateChangeRequest {
         } else {
             ChangeStatus::Submitted
         };
+        if self.steps.is_some() && status == ChangeStatus::Draft {
+            return Err(ToolError::invalid(
+                "a change request with steps is submitted for approval; drop draft",
+            ));
+        }
         let cr = ChangeRequest {
             id: String::new(),
             title: self.title,
@@ -76,6 +83,9 @@ impl Action for CreateChangeRequest {
             created_at: String::new(),
             updated_at: String::new(),
         };
+        if let Some(steps) = self.steps {
+            return dispatcher(cx).propose_plan(cr, steps, cx.caller).await;
+        }
         let cr = store(cx).run(move |s| s.create_change(cr)).await?;
         Ok(Output::new(
             format!(
@@ -112,9 +122,48 @@ impl Action for GetChangeRequest {
             .run(move |s| s.change(&id))
             .await?
             .ok_or_else(|| ToolError::invalid(format!("no change request {}", self.change_id)))?;
+        let id = cr.id.clone();
+        let Some(plan) = store(cx).run(move |s| s.plan_of_change(&id)).await? else {
+            return Ok(Output::new(
+                format!("{} is {}.", cr.id, cr.status.as_str()),
+                json!(cr),
+            ));
+        };
+        // Each step's status, and its audit record.
+        let mut steps = Vec::new();
+        for s in &plan.steps {
+            let mut v = json!(s);
+            if let Some(c) = s.correlation_id.clone() {
+                let records = store(cx).run(move |st| st.audit_of(&c)).await?;
+                v["audit"] = json!(records);
+            }
+            steps.push(v);
+        }
+        let counts = ["ran", "failed", "skipped", "pending", "running"]
+            .iter()
+            .filter_map(|k| {
+                let n = plan.steps.iter().filter(|s| s.status == *k).count();
+                (n > 0).then(|| format!("{n} {k}"))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut data = json!(cr);
+        data["plan"] = json!({
+            "plan_id": plan.id,
+            "status": plan.status,
+            "approval_request_id": plan.approval_request_id,
+            "next_step": plan.next(),
+            "steps": steps,
+        });
         Ok(Output::new(
-            format!("{} is {}.", cr.id, cr.status.as_str()),
-            json!(cr),
+            format!(
+                "{} is {}; plan {} is {} ({counts}).",
+                cr.id,
+                cr.status.as_str(),
+                plan.id,
+                plan.status
+            ),
+            data,
         ))
     }
 }

@@ -107,8 +107,7 @@ pub struct EvaluateGuardrails {
 
 impl Action for EvaluateGuardrails {
     const NAME: &'static str = "evaluate_guardrails";
-    const DESCRIPTION: &'static str =
-        "The decision: allow, require_confirmation, require_approval or refuse";
+    const DESCRIPTION: &'static str = "The decision: allow, confirm, approve or refuse";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -156,7 +155,7 @@ pub struct AssessImpact {
 
 impl Action for AssessImpact {
     const NAME: &'static str = "assess_impact";
-    const DESCRIPTION: &'static str = "Blast radius: resources, environments, reversibility";
+    const DESCRIPTION: &'static str = "Blast radius and reversibility";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -218,7 +217,7 @@ pub struct ClassifyAction {
 
 impl Action for ClassifyAction {
     const NAME: &'static str = "classify_action";
-    const DESCRIPTION: &'static str = "An action's access, declared risk and dry-run kind";
+    const DESCRIPTION: &'static str = "An action's access and risk";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 

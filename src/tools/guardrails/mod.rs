@@ -34,9 +34,9 @@ use crate::{
 pub static TOOL: Tool = Tool {
     name: "aws_guardrails",
     toolset: "guardrails",
-    about: "The guardrails every call passes: approvals (people decide, never the agent), \
-            change requests, policies, protections, rate limits, backups, audit, and what they \
-            would do with a call. Changing them is a production change.",
+    about: "The guardrails on every call: approvals (people decide, never the agent), change \
+            requests and plans, policies, protections, rate limits, backups, audit. Changing \
+            them is a production change.",
     actions: &[
         ActionDef::of::<approvals::CreateApprovalRequest>(),
         ActionDef::of::<approvals::GetApprovalRequest>(),

@@ -48,7 +48,7 @@ pub struct SetEnvironmentProtection {
     pub min_approvers: Option<u32>,
     pub change_request_required: Option<bool>,
     pub backup_required: Option<bool>,
-    /// Count only votes signed by the environment's approvers
+    /// Only signed votes count
     pub signed_approvals: Option<bool>,
 }
 
@@ -302,8 +302,7 @@ pub struct UpdateConfig {
 
 impl Action for UpdateConfig {
     const NAME: &'static str = "update_config";
-    const DESCRIPTION: &'static str =
-        "Change environment recognition, time zone or approval validity";
+    const DESCRIPTION: &'static str = "Change environments, time zone or approval validity";
     const ACCESS: Access = Access::Write;
     // How environments are recognised decides every call's protection.
     const RISK: Risk = Risk::High;
