@@ -32,7 +32,11 @@ with their agreement repeat the identical call adding confirm_token. Some change
 pending_approval: people approve them outside this conversation; then repeat the identical call \
 with approval_request_id (and change_request_id where production needs one). dry_run: true \
 validates a change without making it. Lists page with max_results and next_token. region picks \
-the AWS region of one call (default: the server's).";
+the AWS region of one call (default: the server's); account (an alias, 12-digit id or role ARN \
+on the guardrails' allowlist) the account, reached by assuming a role. aws_organization \
+switch_account changes the default for later calls until reset_context. Reads also take \
+accounts ([\"all\"], aliases or ids) and regions (region codes) and answer per account and \
+region; changes never fan out.";
 
 #[derive(Clone)]
 pub struct EspadaServer {
