@@ -725,7 +725,8 @@ pub async fn audit(dispatcher: &Dispatcher, command: AuditCommand) -> anyhow::Re
             let mut checked = 0;
             if anchors {
                 let place = place.place(0)?;
-                let s3: aws_sdk_s3::Client = dispatcher.aws.client(None, None).await;
+                let s3: aws_sdk_s3::Client =
+                    dispatcher.aws.client(crate::aws::At::default(), None).await;
                 let all = anchor::read_all(&s3, &place)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -754,7 +755,8 @@ pub async fn audit(dispatcher: &Dispatcher, command: AuditCommand) -> anyhow::Re
         }
         AuditCommand::Anchor { place, retain_days } => {
             let place = place.place(retain_days)?;
-            let s3: aws_sdk_s3::Client = dispatcher.aws.client(None, None).await;
+            let s3: aws_sdk_s3::Client =
+                dispatcher.aws.client(crate::aws::At::default(), None).await;
             let (a, key) = anchor::write(&s3, store, &place)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

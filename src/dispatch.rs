@@ -17,10 +17,10 @@ use serde_json::{Map, Value, json};
 mod plan;
 
 use crate::{
-    aws::{AwsPool, Guard},
+    aws::{AccountTarget, AwsPool, Guard},
     error::ToolError,
     guardrails::{
-        CallFacts, Evaluation, Gate, Guardrails,
+        CallFacts, Evaluation, Gate, Guardrails, accounts,
         audit::{AuditRecord, BoundedInput, ProcessId, bounded, clip},
         environment::environment_key_flag,
         store::{Store, StoreError, new_id},
@@ -56,10 +56,34 @@ pub struct ParsedCall {
     /// Arguments that define the call (region included), without the guardrails' own fields.
     pub args: Map<String, Value>,
     pub region: Option<String>,
+    /// The other account the call acts in (its role checked against the allowlist).
+    pub account: Option<AccountTarget>,
+    /// A read across accounts and regions (`accounts`, `regions`).
+    pub fan_out: Option<FanOut>,
     pub dry_run: bool,
     pub confirm_token: Option<String>,
     pub approval_request_id: Option<String>,
     pub change_request_id: Option<String>,
+}
+
+impl ParsedCall {
+    /// Where the call's requests go.
+    pub fn at(&self) -> crate::aws::At<'_> {
+        crate::aws::At {
+            role: self.account.as_ref().map(|a| a.role_arn.as_str()),
+            region: self.region.as_deref(),
+        }
+    }
+}
+
+/// Where one fan-out target is: another account (or the source one), and a region (or the
+/// default).
+pub type Place = (Option<AccountTarget>, Option<String>);
+
+/// A read run in several accounts and regions: each target gets its own parse of `args`.
+pub struct FanOut {
+    pub targets: Vec<Place>,
+    args: Map<String, Value>,
 }
 
 /// What the audit record of a call learns along the way.
@@ -100,7 +124,14 @@ impl Dispatcher {
                 settings.read_only,
                 settings.confirm_ttl.as_secs() as i64,
             ),
-            aws: AwsPool::new(settings),
+            aws: {
+                let aws = AwsPool::new(settings);
+                aws.set_assume_as(crate::aws::AssumeAs {
+                    user: crate::guardrails::approvals::os_user(),
+                    source_identity: false,
+                });
+                aws
+            },
             max_result_bytes: settings.max_result_bytes,
             allow_sensitive_data: settings.allow_sensitive_data,
             schemas: OnceLock::new(),
@@ -323,10 +354,62 @@ impl Dispatcher {
                 visible.join(", ")
             )));
         };
-        let region = take_string(&mut args, "region")?;
-        if let Some(r) = &region {
+        let named_region = take_string(&mut args, "region")?;
+        if let Some(r) = &named_region {
             crate::aws::check_region(r, self.aws.default_region().as_deref())?;
         }
+        let named_account = take_string(&mut args, "account")?;
+        let fan_accounts = take_strings(&mut args, "accounts")?;
+        let fan_regions = take_strings(&mut args, "regions")?;
+        if named_account.is_some() && !surface::takes_account(tool) {
+            return Err(ToolError::invalid(format!(
+                "{} acts on this server's own state and takes no account",
+                tool.name
+            )));
+        }
+        if (fan_accounts.is_some() || fan_regions.is_some()) && !surface::fans_out(tool) {
+            return Err(ToolError::invalid(format!(
+                "{} does not fan out over accounts or regions; name one account or region",
+                tool.name
+            )));
+        }
+        // Where the call goes: what it names, else the session's context (switch_account).
+        let session = self.aws.session_context();
+        let region = named_region.or(session.region);
+        let account = match named_account {
+            Some(reference) => Some(self.resolve_account(&reference, region.as_deref())?),
+            // The context was checked when it was set; the allowlist may have changed since.
+            None if !surface::takes_account(tool) => None,
+            None => match session.account {
+                Some(a) => match self.resolve_account(&a.role_arn, region.as_deref()) {
+                    Ok(a) => Some(a),
+                    Err(e) => {
+                        // Never fall back to another account silently: reset, and say so.
+                        self.aws.set_session_context(Default::default());
+                        return Err(ToolError::Refused(format!(
+                            "this session's calls went to account {} (switch_account), which \
+                             may no longer be reached: {}. The session context was reset to \
+                             the server's own account and region; nothing was sent to AWS",
+                            a.id,
+                            e.to_json()["message"].as_str().unwrap_or_default()
+                        )));
+                    }
+                },
+                None => None,
+            },
+        };
+        let fan_out = if fan_accounts.is_some() || fan_regions.is_some() {
+            Some(self.fan_out_targets(
+                def,
+                fan_accounts,
+                fan_regions,
+                account.clone(),
+                region.clone(),
+            )?)
+        } else {
+            None
+        };
+        let raw = fan_out.as_ref().map(|_| args.clone());
         let confirm_token = take_string(&mut args, "confirm_token")?;
         let approval_request_id = take_string(&mut args, "approval_request_id")?;
         let change_request_id = take_string(&mut args, "change_request_id")?;
@@ -339,10 +422,15 @@ impl Dispatcher {
                 )));
             }
         };
-        // What a confirmation or approval binds: everything that shapes the call.
+        // What a confirmation or approval binds: everything that shapes the call, where it
+        // goes included (so a token or an approval for one account or region never runs in
+        // another, whether the call names it or the session's context does).
         let mut bound = args.clone();
         if let Some(r) = &region {
             bound.insert("region".into(), json!(r));
+        }
+        if let Some(a) = &account {
+            bound.insert("account".into(), json!(a.role_arn));
         }
         let call = (def.parse)(args)?;
         let mut flags = call.flags();
@@ -366,11 +454,183 @@ impl Dispatcher {
             call,
             args: bound,
             region,
+            account,
+            fan_out: fan_out.map(|targets| FanOut {
+                targets,
+                args: raw.unwrap_or_default(),
+            }),
             dry_run,
             confirm_token,
             approval_request_id,
             change_request_id,
         })
+    }
+
+    /// Resolves the account a call names (alias, id or role ARN) against the allowlist in
+    /// the guardrails settings; refuses anything not on it, before any AWS call.
+    fn resolve_account(
+        &self,
+        reference: &str,
+        region: Option<&str>,
+    ) -> Result<AccountTarget, ToolError> {
+        let rules = self.guardrails.store.rules()?;
+        self.aws.set_source_identity(rules.accounts.source_identity);
+        let region = region
+            .map(str::to_string)
+            .or_else(|| self.aws.default_region());
+        rules
+            .accounts
+            .resolve(reference, accounts::partition(region.as_deref()))
+    }
+
+    /// The (account, region) pairs a read fans out to: `accounts` ("all" for the source
+    /// account and every allowed one, "home" for the source account, aliases, ids, role
+    /// ARNs) times `regions` (region codes); either defaults to where the call goes.
+    fn fan_out_targets(
+        &self,
+        def: &ActionDef,
+        accounts: Option<Vec<String>>,
+        regions: Option<Vec<String>>,
+        account: Option<AccountTarget>,
+        region: Option<String>,
+    ) -> Result<Vec<Place>, ToolError> {
+        if def.access != Access::Read {
+            return Err(ToolError::invalid(format!(
+                "{} changes AWS, and changes never fan out: name one account and region \
+                 (account, region) per call",
+                def.name
+            )));
+        }
+        let partition_region = region.clone().or_else(|| self.aws.default_region());
+        let partition = accounts::partition(partition_region.as_deref());
+        let mut in_accounts: Vec<Option<AccountTarget>> = Vec::new();
+        match accounts {
+            None => in_accounts.push(account),
+            Some(list) => {
+                let rules = self.guardrails.store.rules()?;
+                self.aws.set_source_identity(rules.accounts.source_identity);
+                for name in list {
+                    match name.as_str() {
+                        "all" => {
+                            in_accounts.push(None);
+                            in_accounts.extend(rules.accounts.all(partition).into_iter().map(Some));
+                        }
+                        "home" => in_accounts.push(None),
+                        other => in_accounts.push(Some(rules.accounts.resolve(other, partition)?)),
+                    }
+                }
+            }
+        }
+        let in_regions: Vec<Option<String>> = match regions {
+            None => vec![region],
+            Some(list) => {
+                let mut out = Vec::new();
+                for r in list {
+                    if r == "all" {
+                        return Err(ToolError::invalid(
+                            "regions: [\"all\"] is not supported yet; list the region codes, \
+                             e.g. [\"us-east-1\", \"eu-west-1\"]",
+                        ));
+                    }
+                    crate::aws::check_region(&r, self.aws.default_region().as_deref())?;
+                    out.push(Some(r));
+                }
+                out
+            }
+        };
+        let mut targets = Vec::new();
+        for a in &in_accounts {
+            for r in &in_regions {
+                let t = (a.clone(), r.clone());
+                if !targets.contains(&t) {
+                    targets.push(t);
+                }
+            }
+        }
+        if targets.len() > accounts::MAX_TARGETS {
+            return Err(ToolError::invalid(format!(
+                "{} targets (accounts × regions) is more than {} in one call; split it",
+                targets.len(),
+                accounts::MAX_TARGETS
+            )));
+        }
+        Ok(targets)
+    }
+
+    /// Runs a read in every target, a bounded number at once, each with its share of the
+    /// result budget; a target that fails is reported next to the others' results.
+    async fn fan_out(
+        &self,
+        def: &'static ActionDef,
+        fan: FanOut,
+        caller: &Caller,
+    ) -> Result<Value, ToolError> {
+        use futures::StreamExt;
+        let n = fan.targets.len();
+        let concurrency = self
+            .guardrails
+            .store
+            .rules()
+            .map(|r| r.accounts.concurrency())
+            .unwrap_or(accounts::DEFAULT_FAN_OUT);
+        // Room for the envelope, then an equal share for each target.
+        let share = (self.max_result_bytes.saturating_sub(2_000) / n.max(1)).max(1_000);
+        let args = &fan.args;
+        let mut done: Vec<(usize, Value)> =
+            futures::stream::iter(fan.targets.into_iter().enumerate())
+                .map(|(i, (account, region))| async move {
+                    let mut entry = json!({
+                        "account": account.as_ref().map_or("home", |a| a.id.as_str()),
+                        "region": region.clone().or_else(|| self.aws.default_region()),
+                    });
+                    if let Some(alias) = account.as_ref().and_then(|a| a.alias.clone()) {
+                        entry["alias"] = json!(alias);
+                    }
+                    let run = async {
+                        let call = (def.parse)(args.clone())?;
+                        let cx = Cx::new(&self.aws, region, Some(Guard::ReadOnly), caller, self)
+                            .in_account(account)
+                            .with_sensitive_data(self.allow_sensitive_data);
+                        call.run(&cx).await
+                    };
+                    match tokio::time::timeout(FAN_OUT_TIMEOUT, run).await {
+                        Ok(Ok(output)) => {
+                            if let Value::Object(shaped) = output.shape(share) {
+                                for (k, v) in shaped {
+                                    entry[k] = v;
+                                }
+                            }
+                        }
+                        Ok(Err(e)) => entry["error"] = e.to_json(),
+                        Err(_) => {
+                            entry["error"] = json!({
+                                "kind": "timeout",
+                                "message": format!(
+                                    "no answer within {} s; try this account and region alone",
+                                    FAN_OUT_TIMEOUT.as_secs()
+                                ),
+                            })
+                        }
+                    }
+                    (i, entry)
+                })
+                .buffer_unordered(concurrency)
+                .collect()
+                .await;
+        done.sort_by_key(|(i, _)| *i);
+        let failed = done
+            .iter()
+            .filter(|(_, e)| e.get("error").is_some())
+            .count();
+        let results: Vec<Value> = done.into_iter().map(|(_, e)| e).collect();
+        Ok(json!({
+            "summary": format!(
+                "{} in {n} account/region target(s): {} answered, {failed} failed.",
+                def.name,
+                n - failed
+            ),
+            "data": {"targets": results},
+        }))
     }
 
     /// Looks a tool up by name, for calls that name another call (the guardrails tool).
@@ -400,6 +660,7 @@ impl Dispatcher {
             targets: &call.targets,
             flags: &call.flags,
             region: call.region.as_deref(),
+            role: call.account.as_ref().map(|a| a.role_arn.as_str()),
             confirm_token: call.confirm_token.as_deref(),
             approval_request_id: call.approval_request_id.as_deref(),
             change_request_id: call.change_request_id.as_deref(),
@@ -463,13 +724,22 @@ impl Dispatcher {
         if args.contains_key("plan_id") || args.contains_key("plan_step") {
             return Box::pin(self.run_step(tool, args, caller, trail)).await;
         }
-        let call = self.parse(tool, args)?;
+        let mut call = self.parse(tool, args)?;
         let def = call.def;
         trail.targets = call.targets.iter().map(|t| clip(&t.id, 256)).collect();
         trail.input = bounded(&call.args);
         self.guardrails
             .check_read_only(tool.name, def.name, def.access)?;
         if def.access == Access::Read {
+            if let Some(fan) = call.fan_out.take() {
+                trail.targets = fan
+                    .targets
+                    .iter()
+                    .map(|(a, r)| target_label(a.as_ref(), r.as_deref()))
+                    .collect();
+                return self.fan_out(def, fan, caller).await;
+            }
+            trail.account = call.account.as_ref().map(|a| a.id.clone());
             return self.execute(call, caller, Some(Guard::ReadOnly)).await;
         }
 
@@ -523,7 +793,7 @@ impl Dispatcher {
                     tool.name,
                     def.name,
                     &call.targets,
-                    call.region.as_deref(),
+                    self.facts(&call, caller).at(),
                     &self.aws,
                 )
                 .await
@@ -576,11 +846,15 @@ impl Dispatcher {
         guard: Option<Guard>,
     ) -> Result<Value, ToolError> {
         let cx = Cx::new(&self.aws, call.region, guard, caller, self)
+            .in_account(call.account)
             .with_sensitive_data(self.allow_sensitive_data);
         let output = call.call.run(&cx).await?;
         Ok(output.shape(self.max_result_bytes))
     }
 }
+
+/// How long one fan-out target may take.
+const FAN_OUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(45);
 
 /// What a call would do, for dry runs and confirmations.
 pub fn plan(call: &ParsedCall, eval: &Evaluation) -> Value {
@@ -609,6 +883,38 @@ impl Trail {
             .get("region")
             .and_then(Value::as_str)
             .map(str::to_string)
+    }
+}
+
+/// `account/region` of one fan-out target, for the audit record.
+fn target_label(account: Option<&AccountTarget>, region: Option<&str>) -> String {
+    format!(
+        "{}/{}",
+        account.map_or("home", |a| a.id.as_str()),
+        region.unwrap_or("default")
+    )
+}
+
+/// A list of strings (`accounts`, `regions`), if given.
+fn take_strings(
+    args: &mut Map<String, Value>,
+    key: &str,
+) -> Result<Option<Vec<String>>, ToolError> {
+    match args.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                other => Err(ToolError::invalid(format!(
+                    "{key} must be a list of strings, got {other}"
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(other) => Err(ToolError::invalid(format!(
+            "{key} must be a non-empty list of strings, e.g. [\"all\"], got {other}"
+        ))),
     }
 }
 

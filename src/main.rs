@@ -60,7 +60,11 @@ async fn main() -> anyhow::Result<ExitCode> {
                     dispatcher.guardrails.store.clone(),
                     move || {
                         let d = d.clone();
-                        async move { d.aws.client::<aws_sdk_s3::Client>(None, None).await }
+                        async move {
+                            d.aws
+                                .client::<aws_sdk_s3::Client>(Default::default(), None)
+                                .await
+                        }
                     },
                     auto,
                 ));

@@ -13,7 +13,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 
 use crate::{
-    aws::{AwsPool, Guard, SdkClient},
+    aws::{AccountTarget, At, AwsPool, Guard, SdkClient},
     error::ToolError,
     output::Output,
 };
@@ -488,6 +488,8 @@ pub trait HumanChannel: Send + Sync {
 pub struct Cx<'a> {
     aws: &'a AwsPool,
     region: Option<String>,
+    /// The other account the call acts in (through its role); `None` for the source account.
+    account: Option<AccountTarget>,
     guard: Option<Guard>,
     pub caller: &'a Caller,
     host: &'a (dyn Any + Send + Sync),
@@ -506,10 +508,30 @@ impl<'a> Cx<'a> {
         Self {
             aws,
             region,
+            account: None,
             guard,
             caller,
             host,
             sensitive: false,
+        }
+    }
+
+    /// The same context in another account (through its role), or the source account.
+    pub fn in_account(mut self, account: Option<AccountTarget>) -> Self {
+        self.account = account;
+        self
+    }
+
+    /// The other account this call acts in, if any.
+    pub fn account(&self) -> Option<&AccountTarget> {
+        self.account.as_ref()
+    }
+
+    /// Where this call's requests go.
+    pub fn at(&self) -> At<'_> {
+        At {
+            role: self.account.as_ref().map(|a| a.role_arn.as_str()),
+            region: self.region.as_deref(),
         }
     }
 
@@ -528,16 +550,15 @@ impl<'a> Cx<'a> {
 
     /// A client for the call's region, refusing changes when the call may not make any.
     pub async fn client<C: SdkClient>(&self) -> C {
-        self.aws
-            .client::<C>(self.region.as_deref(), self.guard)
-            .await
+        self.aws.client::<C>(self.at(), self.guard).await
     }
 
     /// A client for another region (copying from one, a bucket that lives elsewhere), with
     /// the same guard.
     pub async fn client_in<C: SdkClient>(&self, region: Option<&str>) -> C {
+        let at = self.at();
         self.aws
-            .client::<C>(region.or(self.region.as_deref()), self.guard)
+            .client::<C>(at.in_region(region.or(at.region)), self.guard)
             .await
     }
 

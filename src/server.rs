@@ -35,7 +35,11 @@ propose a plan (aws_guardrails create_change_request with steps); after one appr
 step's call as proposed adding plan_id and plan_step. A step's argument {\"$step\": N, \"path\": \"x\"} \
 is filled from step N's result data. dry_run: true \
 validates a change without making it. Lists page with max_results and next_token. region picks \
-the AWS region of one call (default: the server's).";
+the AWS region of one call (default: the server's); account (an alias, 12-digit id or role ARN \
+on the guardrails' allowlist) the account, reached by assuming a role. aws_organization \
+switch_account changes the default for later calls until reset_context. Reads also take \
+accounts ([\"all\"], aliases or ids) and regions (region codes) and answer per account and \
+region; changes never fan out.";
 
 #[derive(Clone)]
 pub struct EspadaServer {

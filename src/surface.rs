@@ -12,11 +12,27 @@ use crate::registry::{Access, ActionDef, Tool};
 pub const COMMON_FIELDS: &[&str] = &[
     "action",
     "region",
+    "account",
+    "accounts",
+    "regions",
     "dry_run",
     "confirm_token",
     "approval_request_id",
     "change_request_id",
 ];
+
+/// Whether a tool's calls may name an `account`: every tool's but the guardrails', whose state
+/// is this server's own.
+pub fn takes_account(tool: &Tool) -> bool {
+    tool.toolset != "guardrails"
+}
+
+/// Whether a tool's reads may fan out (`accounts`, `regions`): not the guardrails', nor the
+/// organization's and cost's, which answer for the whole organization from its management
+/// account already.
+pub fn fans_out(tool: &Tool) -> bool {
+    !matches!(tool.toolset, "guardrails" | "organization" | "cost")
+}
 
 /// Fields whose meaning is the same wherever they appear: described once, here, tersely.
 const SHARED_DOCS: &[(&str, &str)] = &[
@@ -57,6 +73,14 @@ pub fn tool_schema(tool: &Tool, read_only: bool) -> Value {
     }
     // The common fields are explained once, in the server's instructions.
     props.insert("region".into(), json!({"type": "string"}));
+    if takes_account(tool) {
+        props.insert("account".into(), json!({"type": "string"}));
+    }
+    if fans_out(tool) && actions.iter().any(|a| a.access == Access::Read) {
+        let list = json!({"type": "array", "items": {"type": "string"}});
+        props.insert("accounts".into(), list.clone());
+        props.insert("regions".into(), list);
+    }
     if actions.iter().any(|a| a.access != Access::Read) {
         for field in ["confirm_token", "approval_request_id", "change_request_id"] {
             props.insert(field.into(), json!({"type": "string"}));

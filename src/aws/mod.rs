@@ -24,12 +24,62 @@ pub use self::guard::Guard;
 use self::guard::GuardInterceptor;
 use crate::settings::Settings;
 
-/// Which credentials and region a client acts with. A per-call account or role joins this key
-/// when cross-account access arrives.
+/// Which credentials and region a client acts with: the source credentials (profile or
+/// default chain), the role assumed from them for another account, if any, and the region.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ContextKey {
     pub profile: Option<String>,
+    pub role: Option<String>,
     pub region: Option<String>,
+}
+
+/// Where one AWS request goes: the role to assume (another account) or the source
+/// credentials, and the region (or the session's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct At<'a> {
+    pub role: Option<&'a str>,
+    pub region: Option<&'a str>,
+}
+
+impl<'a> At<'a> {
+    /// The source account in `region` (or the session's region).
+    pub fn home(region: Option<&'a str>) -> Self {
+        Self { role: None, region }
+    }
+
+    /// The same account in another region (or the session's).
+    pub fn in_region(self, region: Option<&'a str>) -> Self {
+        Self { region, ..self }
+    }
+}
+
+/// An account a call acts in through a role, as the guardrails resolved it from the call's
+/// `account` (an alias, an id or a role ARN) and checked against the allowlist.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccountTarget {
+    pub id: String,
+    pub role_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+}
+
+/// Where the calls of this server process go unless a call says otherwise
+/// (`aws_organization switch_account`); nothing by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SessionContext {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountTarget>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+/// How roles are assumed: the session name CloudTrail shows (`espada-aws-<OS user>`), and
+/// whether to set `SourceIdentity` to the OS user (the role's trust policy must allow
+/// `sts:SetSourceIdentity`).
+#[derive(Debug, Clone)]
+pub struct AssumeAs {
+    pub user: String,
+    pub source_identity: bool,
 }
 
 /// The most (credentials context, region) pairs whose config and clients are kept.
@@ -78,6 +128,8 @@ pub struct AwsPool {
     endpoint_url: Option<String>,
     max_attempts: u32,
     cache: Mutex<Cache>,
+    context: Mutex<SessionContext>,
+    assume_as: Mutex<AssumeAs>,
 }
 
 impl AwsPool {
@@ -88,7 +140,36 @@ impl AwsPool {
             endpoint_url: settings.endpoint_url.clone(),
             max_attempts: settings.max_attempts.max(1),
             cache: Mutex::default(),
+            context: Mutex::default(),
+            assume_as: Mutex::new(AssumeAs {
+                user: "unknown".into(),
+                source_identity: false,
+            }),
         }
+    }
+
+    /// Who assumes roles, as CloudTrail will show it. Contexts already made keep theirs.
+    pub fn set_assume_as(&self, who: AssumeAs) {
+        *self.assume_as.lock().expect("assume-as lock") = who;
+    }
+
+    /// Whether assumed roles get `SourceIdentity` (the accounts settings say); contexts
+    /// already made keep what they had.
+    pub fn set_source_identity(&self, on: bool) {
+        self.assume_as
+            .lock()
+            .expect("assume-as lock")
+            .source_identity = on;
+    }
+
+    /// Where calls go unless they say otherwise.
+    pub fn session_context(&self) -> SessionContext {
+        self.context.lock().expect("session context lock").clone()
+    }
+
+    /// Sets (or, with the default, clears) where calls go unless they say otherwise.
+    pub fn set_session_context(&self, context: SessionContext) {
+        *self.context.lock().expect("session context lock") = context;
     }
 
     /// The session's default region, when one was configured.
@@ -96,11 +177,15 @@ impl AwsPool {
         self.region.clone()
     }
 
-    /// The key for a call in `region` (or the session's region).
-    pub fn key(&self, region: Option<&str>) -> ContextKey {
+    /// The key for a request going `at` (the region defaulting to the session's).
+    pub fn key(&self, at: At<'_>) -> ContextKey {
         ContextKey {
             profile: self.profile.clone(),
-            region: region.map(str::to_string).or_else(|| self.region.clone()),
+            role: at.role.map(str::to_string),
+            region: at
+                .region
+                .map(str::to_string)
+                .or_else(|| self.region.clone()),
         }
     }
 
@@ -116,10 +201,10 @@ impl AwsPool {
         cell.get_or_init(|| self.load(key)).await.clone()
     }
 
-    /// A client of type `C` for `region` (or the session's), refusing what `guard` forbids;
-    /// built on first use and cached.
-    pub async fn client<C: SdkClient>(&self, region: Option<&str>, guard: Option<Guard>) -> C {
-        let key = self.key(region);
+    /// A client of type `C` for requests going `at`, refusing what `guard` forbids; built on
+    /// first use and cached.
+    pub async fn client<C: SdkClient>(&self, at: At<'_>, guard: Option<Guard>) -> C {
+        let key = self.key(at);
         let id = (TypeId::of::<C>(), guard);
         if let Some(c) = self
             .cache
@@ -147,7 +232,7 @@ impl AwsPool {
     /// Makes every later request for a `C` client in `region` (whatever its guard) get this
     /// one: for tests that answer with `aws-smithy-mocks` where moto lacks an operation.
     pub fn preset<C: SdkClient>(&self, region: Option<&str>, client: C) {
-        let key = self.key(region);
+        let key = self.key(At::home(region));
         let mut cache = self.cache.lock().expect("client cache lock");
         let slot = cache.slot(&key);
         for guard in [None, Some(Guard::ReadOnly), Some(Guard::DryRun)] {
@@ -180,8 +265,88 @@ impl AwsPool {
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        tracing::debug!(profile = ?key.profile, region = ?key.region, "loading AWS config");
-        loader.load().await
+        tracing::debug!(profile = ?key.profile, role = ?key.role, region = ?key.region, "loading AWS config");
+        let source = loader.load().await;
+        let Some(role) = &key.role else {
+            return source;
+        };
+        // Another account: credentials from AssumeRole with the source credentials, cached by
+        // this config's identity cache and renewed before they expire. They stay in memory.
+        let who = self.assume_as.lock().expect("assume-as lock").clone();
+        let provider = AssumeRole {
+            sts: aws_sdk_sts::Client::new(&source),
+            role: role.clone(),
+            who,
+        };
+        source
+            .into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
+            .build()
+    }
+}
+
+/// Credentials for a role, from STS AssumeRole with the source credentials.
+#[derive(Debug)]
+struct AssumeRole {
+    sts: aws_sdk_sts::Client,
+    role: String,
+    who: AssumeAs,
+}
+
+/// A role session name from the OS user: `espada-aws-<user>`, in the characters and length
+/// STS allows.
+pub fn session_name(user: &str) -> String {
+    let clean: String = user
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+=,.@-_".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("espada-aws-{clean}").chars().take(64).collect()
+}
+
+impl aws_credential_types::provider::ProvideCredentials for AssumeRole {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            use aws_credential_types::provider::error::CredentialsError;
+            let mut req = self
+                .sts
+                .assume_role()
+                .role_arn(&self.role)
+                .role_session_name(session_name(&self.who.user));
+            if self.who.source_identity {
+                req = req.source_identity(session_name(&self.who.user));
+            }
+            let out = req.send().await.map_err(|e| {
+                CredentialsError::provider_error(format!(
+                    "cannot assume {}: {}",
+                    self.role,
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                ))
+            })?;
+            let c = out.credentials().ok_or_else(|| {
+                CredentialsError::provider_error("AssumeRole returned no credentials")
+            })?;
+            let expires = std::time::SystemTime::try_from(c.expiration().to_owned()).ok();
+            Ok(aws_credential_types::Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                expires,
+                "espada-aws-assume-role",
+            ))
+        })
     }
 }
 

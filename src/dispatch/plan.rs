@@ -111,6 +111,7 @@ impl Dispatcher {
         let mut bindings: Vec<(String, String, String, Risk)> = Vec::new();
         let mut evals = Vec::new();
         let mut first_region: Option<Option<String>> = None;
+        let mut first_role: Option<Option<String>> = None;
         let mut context: Option<CallContext> = None;
         for (i, raw) in steps.into_iter().enumerate() {
             let n = i as u32 + 1;
@@ -167,14 +168,23 @@ impl Dispatcher {
                     tool.name, def.name
                 )));
             }
+            let role = call.account.as_ref().map(|a| a.role_arn.clone());
+            match &first_role {
+                None => first_role = Some(role),
+                Some(r) if *r != role => {
+                    return Err(ToolError::invalid(format!(
+                        "step {n} acts in {}, step 1 in {}; a plan acts in one account: propose \
+                         one plan per account",
+                        role.as_deref().unwrap_or("the server's own account"),
+                        r.as_deref().unwrap_or("the server's own account")
+                    )));
+                }
+                Some(_) => {}
+            }
             match &first_region {
                 None => {
                     first_region = Some(eval.region.clone());
-                    context = Some(
-                        self.guardrails
-                            .context(&self.aws, call.region.as_deref(), &eval)
-                            .await,
-                    );
+                    context = Some(self.guardrails.context(&self.aws, call.at(), &eval).await);
                 }
                 Some(r) if *r != eval.region => {
                     return Err(ToolError::invalid(format!(
@@ -454,10 +464,7 @@ impl Dispatcher {
             tool: tool.name.to_string(),
             action: def.name.to_string(),
             args_hash: given_hash,
-            context: self
-                .guardrails
-                .context(&self.aws, call.region.as_deref(), &eval)
-                .await,
+            context: self.guardrails.context(&self.aws, call.at(), &eval).await,
             environment: eval.environment,
             risk: eval.risk,
             min_approvers: eval.min_approvers,

@@ -26,6 +26,7 @@
 //! intent before and an outcome after, every other call with one record. The state file is
 //! read and written on the store's own thread ([`store::Store::run`]).
 
+pub mod accounts;
 pub mod anchor;
 pub mod approvals;
 pub mod audit;
@@ -58,7 +59,7 @@ use self::{
 };
 pub use crate::registry::{Caller, HumanAnswer, HumanChannel, Risk};
 use crate::{
-    aws::{self, AwsPool, Guard},
+    aws::{self, At, AwsPool, Guard},
     error::ToolError,
     registry::{Access, Flag, Kind, Tags, Target},
 };
@@ -81,10 +82,22 @@ pub struct CallFacts<'a> {
     pub targets: &'a [Target],
     pub flags: &'a [Flag],
     pub region: Option<&'a str>,
+    /// The role of the other account the call acts in; `None` for the source account.
+    pub role: Option<&'a str>,
     pub confirm_token: Option<&'a str>,
     pub approval_request_id: Option<&'a str>,
     pub change_request_id: Option<&'a str>,
     pub requester: &'a str,
+}
+
+impl CallFacts<'_> {
+    /// Where the call's requests go.
+    pub fn at(&self) -> At<'_> {
+        At {
+            role: self.role,
+            region: self.region,
+        }
+    }
 }
 
 /// The rules the guardrails decide by, as one snapshot of the state file. Kept by the store
@@ -92,6 +105,7 @@ pub struct CallFacts<'a> {
 #[derive(Debug, Clone)]
 pub struct Rules {
     pub environments: EnvironmentConfig,
+    pub accounts: accounts::AccountsConfig,
     pub time_zone: String,
     pub policies: Vec<Policy>,
     pub protections: BTreeMap<Environment, Protection>,
@@ -108,6 +122,7 @@ impl Rules {
         }
         Ok(Self {
             environments: store.environment_config()?,
+            accounts: store.config(accounts::KEY)?.unwrap_or_default(),
             time_zone: store.config(TIME_ZONE_KEY)?.unwrap_or_else(|| "UTC".into()),
             policies: store.policies()?,
             protections,
@@ -251,14 +266,18 @@ impl Guardrails {
             })
             .await?;
         let env_config = &rules.environments;
-        let account = if env_config.accounts.is_empty() {
+        // Another account's id is in its role's ARN; the source account's comes from STS,
+        // and only where the account map needs it.
+        let account = if let Some(id) = call.role.and_then(accounts::role_account) {
+            Some(id.to_string())
+        } else if env_config.accounts.is_empty() {
             None
         } else {
-            let sts: aws_sdk_sts::Client = aws.client(call.region, Some(Guard::ReadOnly)).await;
+            let sts: aws_sdk_sts::Client = aws.client(call.at(), Some(Guard::ReadOnly)).await;
             Some(aws::account_id(&sts).await?)
         };
         // The region the SDK resolved, so that a region set only in the profile counts.
-        let region = resolved_region(aws, call.region).await;
+        let region = resolved_region(aws, call.at()).await;
         // Where nothing names an environment: the account's or the region's, else, for
         // destructive calls, the configured default (production unless changed).
         let fallback = account
@@ -290,7 +309,7 @@ impl Guardrails {
         let found = if call.access == Access::Read {
             BTreeMap::new()
         } else {
-            tags::lookup(aws, call.region, call.targets).await
+            tags::lookup(aws, call.at(), call.targets).await
         };
         // Each target's environment is the strictest that its tags, its parents' tags and the
         // call's own tags name; where none names one, the fallback. The call's environment is
@@ -485,7 +504,7 @@ impl Guardrails {
                 tool: call.tool.to_string(),
                 action: call.action.to_string(),
                 args_hash: hash.clone(),
-                context: self.context(aws, call.region, eval).await,
+                context: self.context(aws, call.at(), eval).await,
                 environment: eval.environment,
                 risk: eval.risk,
                 min_approvers: eval.min_approvers,
@@ -614,7 +633,7 @@ impl Guardrails {
             risk: eval.risk,
             reason: audit::clip(reason, 2048),
             change_request_id,
-            context: self.context(aws, call.region, eval).await,
+            context: self.context(aws, call.at(), eval).await,
             plan: None,
         };
         let hash = confirm::binding(call.tool, call.action, call.args);
@@ -641,23 +660,18 @@ impl Guardrails {
 
     /// The account, region and credentials context a call runs in. The account is read from
     /// STS where the evaluation did not; it stays unknown when STS cannot say.
-    pub async fn context(
-        &self,
-        aws: &AwsPool,
-        region: Option<&str>,
-        eval: &Evaluation,
-    ) -> CallContext {
+    pub async fn context(&self, aws: &AwsPool, at: At<'_>, eval: &Evaluation) -> CallContext {
         let account = match &eval.account {
             Some(a) => Some(a.clone()),
             None => {
-                let sts: aws_sdk_sts::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+                let sts: aws_sdk_sts::Client = aws.client(at, Some(Guard::ReadOnly)).await;
                 aws::account_id(&sts).await.ok().filter(|a| !a.is_empty())
             }
         };
         CallContext {
             account,
             region: eval.region.clone(),
-            profile: aws.key(None).profile,
+            profile: aws.key(At::default()).profile,
         }
     }
 
@@ -711,7 +725,7 @@ impl Guardrails {
         tool: &str,
         action: &str,
         targets: &[Target],
-        region: Option<&str>,
+        at: At<'_>,
         aws: &AwsPool,
     ) -> Result<Vec<Backup>, ToolError> {
         let instances: Vec<String> = targets
@@ -724,12 +738,15 @@ impl Guardrails {
         }
         let reason = format!("{tool} {action}");
         let made = backup::snapshot_instance_volumes(
-            &aws.client(region, None).await,
+            &aws.client(at, None).await,
             &instances,
             &format!("espada-aws backup before {reason}"),
         )
         .await?;
-        let region = region.map(str::to_string).or_else(|| aws.default_region());
+        let region = at
+            .region
+            .map(str::to_string)
+            .or_else(|| aws.default_region());
         let backups: Vec<Backup> = made
             .into_iter()
             .map(|(instance, volume, snapshot)| Backup {
@@ -842,7 +859,7 @@ impl Guardrails {
             "espada-aws {event}: {} {} ({})",
             req.call.tool, req.call.action, req.id
         );
-        let client = aws.client(topic_region(&topic), None).await;
+        let client = aws.client(At::home(topic_region(&topic)), None).await;
         if let Err(e) = publish(&client, &topic, &subject, &message.to_string()).await {
             tracing::warn!(topic, error = %e, "approval notification failed");
         }
@@ -851,8 +868,8 @@ impl Guardrails {
 
 /// The region the SDK resolved for a call in `region` (or the session's): the explicit one,
 /// else what the profile or environment says.
-pub async fn resolved_region(aws: &AwsPool, region: Option<&str>) -> Option<String> {
-    aws.config(&aws.key(region))
+pub async fn resolved_region(aws: &AwsPool, at: At<'_>) -> Option<String> {
+    aws.config(&aws.key(at))
         .await
         .region()
         .map(|r| r.to_string())

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types::Filter;
 
 use crate::{
-    aws::{AwsPool, Guard, paging::AllItems},
+    aws::{At, AwsPool, Guard, paging::AllItems},
     error::ToolError,
     registry::{Kind, Tags, Target},
 };
@@ -87,7 +87,7 @@ pub type Found = Result<Vec<Tags>, String>;
 /// that do not exist answer with no tags; resources whose tags cannot be read answer `Err`.
 pub async fn lookup(
     aws: &AwsPool,
-    region: Option<&str>,
+    at: At<'_>,
     targets: &[Target],
 ) -> BTreeMap<(Kind, String), Found> {
     let mut wanted: BTreeMap<Source, BTreeSet<(Kind, String)>> = BTreeMap::new();
@@ -105,19 +105,19 @@ pub async fn lookup(
     for (src, items) in wanted {
         let ids: Vec<(Kind, String)> = items.into_iter().collect();
         let found = match src {
-            Source::Ec2Id | Source::Ec2Named => ec2(aws, region, &ids).await,
-            Source::AutoScaling => autoscaling(aws, region, &ids).await,
-            Source::LoadBalancing => load_balancing(aws, region, &ids).await,
-            Source::Bucket => buckets(aws, region, &ids).await,
-            Source::Distribution => distributions(aws, region, &ids).await,
-            Source::Iam => iam(aws, region, &ids).await,
-            Source::Kms => kms(aws, region, &ids).await,
-            Source::Secret => secrets(aws, region, &ids).await,
-            Source::GuardDuty => detectors(aws, region, &ids).await,
-            Source::AccessAnalyzer => analyzers(aws, region, &ids).await,
-            Source::Ec2Selection => selections(aws, region, &ids).await,
-            Source::Budget => budgets(aws, region, &ids).await,
-            Source::Schedule => schedules(aws, region, &ids).await,
+            Source::Ec2Id | Source::Ec2Named => ec2(aws, at, &ids).await,
+            Source::AutoScaling => autoscaling(aws, at, &ids).await,
+            Source::LoadBalancing => load_balancing(aws, at, &ids).await,
+            Source::Bucket => buckets(aws, at, &ids).await,
+            Source::Distribution => distributions(aws, at, &ids).await,
+            Source::Iam => iam(aws, at, &ids).await,
+            Source::Kms => kms(aws, at, &ids).await,
+            Source::Secret => secrets(aws, at, &ids).await,
+            Source::GuardDuty => detectors(aws, at, &ids).await,
+            Source::AccessAnalyzer => analyzers(aws, at, &ids).await,
+            Source::Ec2Selection => selections(aws, at, &ids).await,
+            Source::Budget => budgets(aws, at, &ids).await,
+            Source::Schedule => schedules(aws, at, &ids).await,
             Source::Parent | Source::Named | Source::Account => unreachable!("skipped above"),
         };
         out.extend(found);
@@ -134,8 +134,8 @@ fn all_failed(ids: &[(Kind, String)], why: &ToolError) -> Results {
         .collect()
 }
 
-async fn ec2(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
-    let client: aws_sdk_ec2::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+async fn ec2(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_ec2::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let mut out = Results::new();
     // Names (key pairs and launch templates given by name) go through their own describe call.
     let (by_id, by_name): (Vec<_>, Vec<_>) = ids
@@ -235,8 +235,8 @@ async fn launch_template_tags(client: &aws_sdk_ec2::Client, name: &str) -> Resul
     }
 }
 
-async fn autoscaling(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
-    let client: aws_sdk_autoscaling::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+async fn autoscaling(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_autoscaling::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let mut tags: BTreeMap<String, Tags> = BTreeMap::new();
     let mut out = Results::new();
     // Small batches keep each filter well inside DescribeTags' limits.
@@ -280,9 +280,9 @@ async fn autoscaling(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]
     out
 }
 
-async fn load_balancing(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
+async fn load_balancing(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
     let client: aws_sdk_elasticloadbalancingv2::Client =
-        aws.client(region, Some(Guard::ReadOnly)).await;
+        aws.client(at, Some(Guard::ReadOnly)).await;
     let mut out = Results::new();
     // Names of resources that do not exist yet (creates) are not ARNs: nothing to read.
     let (arns, names): (Vec<_>, Vec<_>) = ids
@@ -341,24 +341,20 @@ async fn load_balancing(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, Strin
     out
 }
 
-async fn buckets(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
+async fn buckets(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
     let mut out = Results::new();
     for (kind, bucket) in ids {
         out.push((
             (*kind, bucket.clone()),
-            bucket_tags(aws, region, bucket).await.map(|t| vec![t]),
+            bucket_tags(aws, at, bucket).await.map(|t| vec![t]),
         ));
     }
     out
 }
 
 /// A bucket's tags, read in the bucket's own region.
-pub async fn bucket_tags(
-    aws: &AwsPool,
-    region: Option<&str>,
-    bucket: &str,
-) -> Result<Tags, String> {
-    let client: aws_sdk_s3::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+pub async fn bucket_tags(aws: &AwsPool, at: At<'_>, bucket: &str) -> Result<Tags, String> {
+    let client: aws_sdk_s3::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     // A bucket in another region answers with a redirect; ask where it lives first.
     let home = match client.get_bucket_location().bucket(bucket).send().await {
         Ok(loc) => Some(match loc.location_constraint().map(|c| c.as_str()) {
@@ -371,7 +367,9 @@ pub async fn bucket_tags(
             e => return Err(e.to_string()),
         },
     };
-    let client: aws_sdk_s3::Client = aws.client(home.as_deref(), Some(Guard::ReadOnly)).await;
+    let client: aws_sdk_s3::Client = aws
+        .client(at.in_region(home.as_deref()), Some(Guard::ReadOnly))
+        .await;
     match client.get_bucket_tagging().bucket(bucket).send().await {
         Ok(resp) => Ok(resp
             .tag_set()
@@ -385,13 +383,13 @@ pub async fn bucket_tags(
     }
 }
 
-async fn distributions(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
-    let client: aws_sdk_cloudfront::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+async fn distributions(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_cloudfront::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let mut out = Results::new();
     for (kind, id) in ids {
         out.push((
             (*kind, id.clone()),
-            distribution_tags(aws, region, &client, id).await,
+            distribution_tags(aws, at, &client, id).await,
         ));
     }
     out
@@ -399,7 +397,7 @@ async fn distributions(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String
 
 async fn distribution_tags(
     aws: &AwsPool,
-    region: Option<&str>,
+    at: At<'_>,
     client: &aws_sdk_cloudfront::Client,
     id: &str,
 ) -> Found {
@@ -443,7 +441,7 @@ async fn distribution_tags(
         .unwrap_or_default();
     for origin in origins {
         if let Some(bucket) = s3_origin_bucket(origin.domain_name()) {
-            sets.push(bucket_tags(aws, region, bucket).await?);
+            sets.push(bucket_tags(aws, at, bucket).await?);
         }
     }
     Ok(sets)
@@ -451,8 +449,8 @@ async fn distribution_tags(
 
 /// Tags of IAM roles (by name), users (by name) and managed policies (by ARN). A resource that
 /// does not exist has none; any other failure is an error.
-async fn iam(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
-    let client: aws_sdk_iam::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+async fn iam(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_iam::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let mut out = Results::new();
     for (kind, id) in ids {
         // AWS managed policies belong to AWS, not to any environment of the account.
@@ -462,7 +460,7 @@ async fn iam(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Res
         }
         // A customer-managed policy named by name lives in the caller's account.
         let name = &match kind {
-            Kind::IamPolicy if !id.starts_with("arn:") => match policy_arn(aws, region, id).await {
+            Kind::IamPolicy if !id.starts_with("arn:") => match policy_arn(aws, at, id).await {
                 Ok(arn) => arn,
                 Err(e) => {
                     out.push(((*kind, id.clone()), Err(e.to_string())));
@@ -511,10 +509,13 @@ async fn iam(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Res
 }
 
 /// The ARN of a customer-managed policy of the caller's account, from its name.
-async fn policy_arn(aws: &AwsPool, region: Option<&str>, name: &str) -> Result<String, ToolError> {
-    let sts: aws_sdk_sts::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+async fn policy_arn(aws: &AwsPool, at: At<'_>, name: &str) -> Result<String, ToolError> {
+    let sts: aws_sdk_sts::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let account = crate::aws::account_id(&sts).await?;
-    let region = region.map(str::to_string).or_else(|| aws.default_region());
+    let region = at
+        .region
+        .map(str::to_string)
+        .or_else(|| aws.default_region());
     let partition = match region.as_deref() {
         Some(r) if r.starts_with("cn-") => "aws-cn",
         Some(r) if r.starts_with("us-gov-") => "aws-us-gov",
@@ -530,8 +531,8 @@ fn iam_tags(tags: &[aws_sdk_iam::types::Tag]) -> Tags {
 }
 
 /// Tags of KMS keys by id, ARN or alias (ListResourceTags takes no alias: DescribeKey first).
-async fn kms(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
-    let client: aws_sdk_kms::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+async fn kms(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_kms::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let mut out = Results::new();
     for (kind, id) in ids {
         out.push(((*kind, id.clone()), kms_key_tags(&client, id).await));
@@ -577,8 +578,8 @@ async fn kms_key_tags(client: &aws_sdk_kms::Client, id: &str) -> Found {
 }
 
 /// Tags of Secrets Manager secrets by name or ARN, from DescribeSecret.
-async fn secrets(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
-    let client: aws_sdk_secretsmanager::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+async fn secrets(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_secretsmanager::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let mut out = Results::new();
     for (kind, id) in ids {
         let found = match client.describe_secret().secret_id(id).send().await {
@@ -600,8 +601,8 @@ async fn secrets(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) ->
 
 /// Tags of GuardDuty detectors, from GetDetector. GuardDuty answers an unknown detector with
 /// a generic BadRequestException, so every failure counts as unreadable.
-async fn detectors(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
-    let client: aws_sdk_guardduty::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+async fn detectors(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_guardduty::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let mut out = Results::new();
     for (kind, id) in ids {
         let found = match client.get_detector().detector_id(id).send().await {
@@ -618,8 +619,8 @@ async fn detectors(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) 
 }
 
 /// Tags of IAM Access Analyzer analyzers by name, from GetAnalyzer.
-async fn analyzers(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
-    let client: aws_sdk_accessanalyzer::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+async fn analyzers(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_accessanalyzer::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let mut out = Results::new();
     for (kind, id) in ids {
         let found = match client.get_analyzer().analyzer_name(id).send().await {
@@ -683,8 +684,8 @@ pub async fn selected_instances(
 }
 
 /// Every instance a selection matches speaks for it: the strictest of them decides.
-async fn selections(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
-    let client: aws_sdk_ec2::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+async fn selections(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_ec2::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let mut out = Results::new();
     for (kind, selection) in ids {
         let found = selected_instances(&client, selection)
@@ -700,13 +701,13 @@ async fn selections(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)])
 /// expression's tag values, or a legacy `TagKeyValue` cost filter: `user:Environment$production`
 /// reads as `Environment=production`). A budget without
 /// such filters names no environment, and the account's (the configured fallback) applies.
-async fn budgets(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
-    let sts: aws_sdk_sts::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+async fn budgets(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
+    let sts: aws_sdk_sts::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let account = match crate::aws::account_id(&sts).await {
         Ok(a) => a,
         Err(e) => return all_failed(ids, &e),
     };
-    let client: aws_sdk_budgets::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+    let client: aws_sdk_budgets::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let mut out = Results::new();
     for (kind, name) in ids {
         let found = match client
@@ -765,8 +766,8 @@ pub fn filter_tag(value: &str) -> Option<Tags> {
 
 /// A schedule speaks for the instances in its target's input (`{"InstanceIds": [...]}`):
 /// their EC2 tags, one set per instance.
-async fn schedules(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) -> Results {
-    let client: aws_sdk_scheduler::Client = aws.client(region, Some(Guard::ReadOnly)).await;
+async fn schedules(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
+    let client: aws_sdk_scheduler::Client = aws.client(at, Some(Guard::ReadOnly)).await;
     let mut out = Results::new();
     let mut instances: Vec<(usize, Vec<String>)> = Vec::new();
     for (kind, id) in ids {
@@ -802,8 +803,7 @@ async fn schedules(aws: &AwsPool, region: Option<&str>, ids: &[(Kind, String)]) 
     if wanted.is_empty() {
         return out;
     }
-    let tags: BTreeMap<(Kind, String), Found> =
-        ec2(aws, region, &wanted).await.into_iter().collect();
+    let tags: BTreeMap<(Kind, String), Found> = ec2(aws, at, &wanted).await.into_iter().collect();
     for (slot, list) in instances {
         let mut sets = Vec::new();
         let mut failed = None;

@@ -67,6 +67,8 @@ impl Seen {
 
 struct Rule {
     operation: String,
+    /// Only requests whose body contains this text.
+    when: Option<String>,
     fault: Fault,
     /// How many more requests it applies to; `None` for all.
     left: Option<usize>,
@@ -163,9 +165,21 @@ impl FaultProxy {
         self.state.lock().unwrap().seen.clear();
     }
 
+    /// Applies `fault` to every request of `operation` whose body contains `text` (for
+    /// example the account id in an AssumeRole's role ARN).
+    pub fn fault_when(&self, operation: &str, text: &str, fault: Fault) {
+        self.state.lock().unwrap().rules.push(Rule {
+            operation: operation.to_string(),
+            when: Some(text.to_string()),
+            fault,
+            left: None,
+        });
+    }
+
     fn add(&self, operation: &str, fault: Fault, left: Option<usize>) {
         self.state.lock().unwrap().rules.push(Rule {
             operation: operation.to_string(),
+            when: None,
             fault,
             left,
         });
@@ -207,6 +221,7 @@ async fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::
                 .find(|r| {
                     (r.operation == operation || r.operation == format!("{service}:{operation}"))
                         && r.left != Some(0)
+                        && r.when.as_ref().is_none_or(|t| body.contains(t.as_str()))
                 })
                 .map(|r| {
                     if let Some(n) = &mut r.left {

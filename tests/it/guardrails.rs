@@ -581,7 +581,10 @@ async fn regions_are_checked_and_the_client_cache_is_bounded() {
     }
     assert_eq!(d.aws.cached_contexts(), 0, "no client was made");
     for region in KNOWN_REGIONS {
-        let _: aws_sdk_ec2::Client = d.aws.client(Some(region), None).await;
+        let _: aws_sdk_ec2::Client = d
+            .aws
+            .client(espada_aws::aws::At::home(Some(region)), None)
+            .await;
     }
     assert!(KNOWN_REGIONS.len() > MAX_CONTEXTS);
     assert_eq!(d.aws.cached_contexts(), MAX_CONTEXTS);

@@ -1,5 +1,6 @@
 //! The one integration-test binary (DESIGN §6): every module shares one moto server.
 
+mod accounts;
 mod anchors;
 mod approvals;
 mod audit;

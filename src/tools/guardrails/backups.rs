@@ -45,13 +45,7 @@ impl Action for CreatePreOperationBackup {
         let reason = self.reason.unwrap_or_else(|| "requested".into());
         let made = dispatcher(cx)
             .guardrails
-            .backup_before(
-                "aws_guardrails",
-                &reason,
-                &targets,
-                cx.region().as_deref(),
-                cx.aws(),
-            )
+            .backup_before("aws_guardrails", &reason, &targets, cx.at(), cx.aws())
             .await?;
         Ok(Output::new(
             format!("Took {} backup(s).", made.len()),

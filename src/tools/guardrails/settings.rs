@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::*;
+use crate::guardrails::accounts::{self, AccountsConfig};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -233,7 +234,10 @@ impl Action for ConfigureNotificationChannel {
         if self.send_test.unwrap_or(false) {
             let client = cx
                 .aws()
-                .client(crate::guardrails::topic_region(&topic), None)
+                .client(
+                    crate::aws::At::home(crate::guardrails::topic_region(&topic)),
+                    None,
+                )
                 .await;
             let id = crate::guardrails::publish(
                 &client,
@@ -279,6 +283,7 @@ impl Action for GetConfig {
                 "state_file": store.path().display().to_string(),
                 "read_only": d.read_only(),
                 "environments": rules.environments,
+                "accounts": rules.accounts,
                 "time_zone": rules.time_zone,
                 "approval_ttl_hours": rules.approval_ttl_hours,
                 "notification_topic_arn": rules.topic,
@@ -294,6 +299,8 @@ impl Action for GetConfig {
 pub struct UpdateConfig {
     /// How to recognise environments
     pub environments: Option<EnvironmentConfig>,
+    /// Other accounts calls may act in
+    pub accounts: Option<AccountsConfig>,
     /// IANA, e.g. Europe/Berlin
     pub time_zone: Option<String>,
     /// Default 24
@@ -302,7 +309,7 @@ pub struct UpdateConfig {
 
 impl Action for UpdateConfig {
     const NAME: &'static str = "update_config";
-    const DESCRIPTION: &'static str = "Change environments, time zone or approval validity";
+    const DESCRIPTION: &'static str = "Change environments, accounts, time zone, approval validity";
     const ACCESS: Access = Access::Write;
     // How environments are recognised decides every call's protection.
     const RISK: Risk = Risk::High;
@@ -330,6 +337,10 @@ impl Action for UpdateConfig {
                     s.set_config("environments", e)?;
                     changed.push("environments");
                 }
+                if let Some(a) = &self.accounts {
+                    s.set_config(accounts::KEY, a)?;
+                    changed.push("accounts");
+                }
                 if let Some(tz) = &self.time_zone {
                     s.set_config(TIME_ZONE_KEY, tz)?;
                     changed.push("time_zone");
@@ -343,7 +354,7 @@ impl Action for UpdateConfig {
             .await?;
         if changed.is_empty() {
             return Err(ToolError::invalid(
-                "update_config needs environments, time_zone or approval_ttl_hours",
+                "update_config needs environments, accounts, time_zone or approval_ttl_hours",
             ));
         }
         Ok(Output::new(
