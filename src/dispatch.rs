@@ -793,7 +793,7 @@ impl Dispatcher {
                     tool.name,
                     def.name,
                     &call.targets,
-                    self.facts(&call, caller).at(),
+                    call.at(),
                     &self.aws,
                 )
                 .await

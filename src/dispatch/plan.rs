@@ -534,7 +534,7 @@ impl Dispatcher {
                     tool.name,
                     def.name,
                     &call.targets,
-                    call.region.as_deref(),
+                    call.at(),
                     &self.aws,
                 )
                 .await
