@@ -24,6 +24,7 @@ mod network_mocked;
 mod people;
 mod perf;
 mod ratelimit;
+mod rds;
 mod resolution;
 mod s3;
 mod s3_mocked;
