@@ -32,7 +32,7 @@ pub struct CreateReadReplica {
 
 impl Action for CreateReadReplica {
     const NAME: &'static str = "create_read_replica";
-    const DESCRIPTION: &'static str = "Read replica of an instance";
+    const DESCRIPTION: &'static str = "Replica of an instance";
     const ACCESS: Access = Access::Write;
     // A new instance; the source keeps running (it starts shipping changes to the replica).
     const RISK: Risk = Risk::Medium;
@@ -378,7 +378,7 @@ pub struct DeleteCluster {
 
 impl Action for DeleteCluster {
     const NAME: &'static str = "delete_cluster";
-    const DESCRIPTION: &'static str = "Delete instances and cluster, final snapshot unless skipped";
+    const DESCRIPTION: &'static str = "Delete with its instances, final snapshot";
     const ACCESS: Access = Access::Destructive;
     const RISK: Risk = Risk::Critical;
 

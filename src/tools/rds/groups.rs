@@ -75,7 +75,7 @@ impl Action for ListSubnetGroups {
 #[serde(deny_unknown_fields)]
 pub struct CreateSubnetGroup {
     pub name: String,
-    /// At least two availability zones
+    /// In 2+ AZs
     pub subnet_ids: Vec<String>,
     pub description: Option<String>,
     pub tags: Option<Tags>,
@@ -237,7 +237,7 @@ impl Action for CreateParameterGroup {
 #[serde(deny_unknown_fields)]
 pub struct ModifyParameterGroup {
     pub name: String,
-    /// Parameter name to value, at most 20
+    /// Name to value, up to 20
     pub parameters: BTreeMap<String, String>,
     /// Dynamic ones now; default at the next reboot
     pub apply_now: Option<bool>,

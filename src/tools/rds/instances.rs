@@ -26,7 +26,7 @@ pub struct ListInstances {
 
 impl Action for ListInstances {
     const NAME: &'static str = "list_instances";
-    const DESCRIPTION: &'static str = "DB instances, status, endpoint";
+    const DESCRIPTION: &'static str = "Instances, status, endpoint";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -64,7 +64,7 @@ pub struct DescribeInstance {
 
 impl Action for DescribeInstance {
     const NAME: &'static str = "describe_instance";
-    const DESCRIPTION: &'static str = "Endpoint, engine, storage, backups, windows, pending";
+    const DESCRIPTION: &'static str = "Details, pending changes";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -135,7 +135,7 @@ pub struct CreateInstance {
     pub engine_version: Option<String>,
     /// Default 20
     pub storage_gb: Option<i32>,
-    /// gp3 (default), gp2, io1, io2
+    /// Default gp3
     pub storage_type: Option<String>,
     pub multi_az: Option<bool>,
     pub subnet_group: Option<String>,
@@ -146,14 +146,14 @@ pub struct CreateInstance {
     pub deletion_protection: Option<bool>,
     /// Default true
     pub encrypted: Option<bool>,
-    /// Master user (default dbadmin); RDS keeps the password in Secrets Manager
+    /// Default dbadmin; password kept by RDS
     pub username: Option<String>,
     pub tags: Option<Tags>,
 }
 
 impl Action for CreateInstance {
     const NAME: &'static str = "create_instance";
-    const DESCRIPTION: &'static str = "Private, encrypted, protected; password in Secrets Manager";
+    const DESCRIPTION: &'static str = "Private, encrypted, protected";
     const ACCESS: Access = Access::Write;
     // A new database changes nothing that exists (it costs money while it runs).
     const RISK: Risk = Risk::Medium;
@@ -249,13 +249,13 @@ pub struct ModifyInstance {
     pub multi_az: Option<bool>,
     pub backup_days: Option<i32>,
     pub deletion_protection: Option<bool>,
-    /// Apply now, not in the maintenance window (default false)
+    /// Not in the maintenance window
     pub apply_now: Option<bool>,
 }
 
 impl Action for ModifyInstance {
     const NAME: &'static str = "modify_instance";
-    const DESCRIPTION: &'static str = "Change class, storage, Multi-AZ, backups, protection";
+    const DESCRIPTION: &'static str = "Change settings";
     const ACCESS: Access = Access::Write;
     // In the maintenance window by default; applying now is flagged high.
     const RISK: Risk = Risk::Medium;
@@ -346,15 +346,13 @@ impl Action for ModifyInstance {
 #[serde(deny_unknown_fields)]
 pub struct DeleteInstance {
     pub instance_id: String,
-    /// No final snapshot: the data is gone (flagged)
     pub skip_final_snapshot: Option<bool>,
-    /// Default <instance_id>-final-<time>
     pub final_snapshot_id: Option<String>,
 }
 
 impl Action for DeleteInstance {
     const NAME: &'static str = "delete_instance";
-    const DESCRIPTION: &'static str = "Delete, with a final snapshot unless skipped";
+    const DESCRIPTION: &'static str = "Delete, final snapshot unless skipped";
     const ACCESS: Access = Access::Destructive;
     const RISK: Risk = Risk::Critical;
 
@@ -468,7 +466,7 @@ pub struct StopInstance {
 
 impl Action for StopInstance {
     const NAME: &'static str = "stop_instance";
-    const DESCRIPTION: &'static str = "Stop (RDS restarts it after 7 days)";
+    const DESCRIPTION: &'static str = "Stop (restarts after 7 days)";
     const ACCESS: Access = Access::Write;
     // The database stops answering.
     const RISK: Risk = Risk::High;
@@ -504,7 +502,7 @@ impl Action for StopInstance {
 #[serde(deny_unknown_fields)]
 pub struct RebootInstance {
     pub instance_id: String,
-    /// Multi-AZ: fail over to the standby
+    /// To the Multi-AZ standby
     pub failover: Option<bool>,
 }
 

@@ -30,7 +30,7 @@ pub struct ListSnapshots {
 
 impl Action for ListSnapshots {
     const NAME: &'static str = "list_snapshots";
-    const DESCRIPTION: &'static str = "Manual and automated snapshots";
+    const DESCRIPTION: &'static str = "Snapshots";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -166,7 +166,7 @@ pub struct CopySnapshot {
     /// Source id, or its ARN to copy from another region into this one
     pub snapshot_id: String,
     pub target_snapshot_id: String,
-    /// KMS key here (encrypted copies from another region need one)
+    /// For encrypted cross-region copies
     pub kms_key_id: Option<String>,
     pub tags: Option<Tags>,
 }
@@ -308,7 +308,7 @@ pub struct RestoreToPointInTime {
     pub source_instance_id: String,
     /// The new instance
     pub instance_id: String,
-    /// RFC 3339; default the latest restorable time
+    /// RFC 3339; default latest
     pub restore_time: Option<String>,
     pub class: Option<String>,
     pub subnet_group: Option<String>,
@@ -320,7 +320,7 @@ pub struct RestoreToPointInTime {
 
 impl Action for RestoreToPointInTime {
     const NAME: &'static str = "restore_to_point_in_time";
-    const DESCRIPTION: &'static str = "New instance as the source was then";
+    const DESCRIPTION: &'static str = "New instance as of a time";
     const ACCESS: Access = Access::Write;
     // A new instance; the source is untouched.
     const RISK: Risk = Risk::Medium;
