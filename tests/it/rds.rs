@@ -974,3 +974,31 @@ async fn a_failed_tag_lookup_refuses_the_mutating_call() {
     assert_eq!(i.backup_retention_period(), Some(1));
     assert!(snapshot_held(&m, "dev-snap").await);
 }
+
+/// A create whose answer is lost is sent once (RDS takes no idempotency token) and reported as
+/// an unknown outcome that names the read that tells; that read finds the instance.
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_is_sent_once_and_reported_unknown() {
+    let m = moto().await;
+    let p = proxy(&m).await;
+    p.fault("CreateDBInstance", Fault::DropResponse);
+    let d = via(&m, &p, 3, false);
+    let e = call(
+        &d,
+        RDS,
+        json!({"action": "create_instance", "instance_id": "lost", "engine": "postgres",
+               "class": "db.t3.micro"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e["details"]["outcome"], "unknown", "{e}");
+    assert_eq!(e["details"]["check"]["action"], "describe_instance", "{e}");
+    assert_eq!(p.seen_op("CreateDBInstance").len(), 1, "sent once");
+    p.clear();
+    let check = e["details"]["check"]["arguments"].clone();
+    let mut args = check.as_object().unwrap().clone();
+    args.insert("action".into(), json!("describe_instance"));
+    let found = ok(&d, Value::Object(args)).await;
+    assert_eq!(found["data"]["instance_id"], "lost", "{found}");
+    assert!(held(&m, "lost").await.is_some());
+}
