@@ -200,6 +200,16 @@ pub enum Kind {
     Budget,
     /// An EventBridge Scheduler schedule (`group/name`): the tags of the instances it acts on.
     Schedule,
+    // RDS resources by identifier (or ARN), tags through ListTagsForResource on their ARN.
+    /// A DB instance: its tags, its cluster's (a member) and its source's (a read replica).
+    DbInstance,
+    /// A DB snapshot: its tags and those of the instance it was taken from.
+    DbSnapshot,
+    /// An Aurora DB cluster.
+    DbCluster,
+    DbSubnetGroup,
+    /// A DB parameter group: its tags and those of every instance that uses it.
+    DbParameterGroup,
 }
 
 impl Kind {
@@ -224,6 +234,7 @@ impl Kind {
             TaggedInstances => "ec2",
             Budget => "budgets",
             Schedule => "scheduler",
+            DbInstance | DbSnapshot | DbCluster | DbSubnetGroup | DbParameterGroup => "rds",
         }
     }
 

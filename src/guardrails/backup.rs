@@ -19,6 +19,9 @@ pub struct Backup {
     pub backup_id: String,
     pub region: Option<String>,
     pub created_at: String,
+    /// How to bring the resource back from the backup, where the recipe says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<String>,
 }
 
 impl Store {
@@ -93,4 +96,82 @@ pub async fn snapshot_instance_volumes(
         }
     }
     Ok(made)
+}
+
+/// Takes a manual RDS snapshot of a DB instance (`Kind::DbInstance`) or an Aurora cluster
+/// (`Kind::DbCluster`), tagged with what it backs up, and returns its id and how to restore
+/// from it. The snapshot is named `espada-backup-<resource>-<time>` (RDS wants a unique,
+/// letter-first identifier of at most 255 characters).
+pub async fn snapshot_rds(
+    client: &aws_sdk_rds::Client,
+    cluster: bool,
+    id: &str,
+) -> std::result::Result<(String, String), ToolError> {
+    use aws_sdk_rds::types::Tag;
+    // An Aurora instance has no snapshot of its own: its cluster's is the backup.
+    let member_of = if cluster {
+        None
+    } else {
+        client
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?
+            .db_instances()
+            .first()
+            .and_then(|i| i.db_cluster_identifier())
+            .map(str::to_string)
+    };
+    let (cluster, id) = match &member_of {
+        Some(c) => (true, c.as_str()),
+        None => (cluster, id),
+    };
+    let tag = Tag::builder().key("espada:backup-of").value(id).build();
+    let stamp = rfc3339(now())
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(14)
+        .collect::<String>();
+    let name: String = format!("espada-backup-{id}-{stamp}")
+        .chars()
+        .take(255)
+        .collect();
+    if cluster {
+        let out = client
+            .create_db_cluster_snapshot()
+            .db_cluster_identifier(id)
+            .db_cluster_snapshot_identifier(&name)
+            .tags(tag)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        let snap = out
+            .db_cluster_snapshot()
+            .and_then(|s| s.db_cluster_snapshot_identifier())
+            .unwrap_or(&name)
+            .to_string();
+        let restore = format!(
+            "restore a new cluster from cluster snapshot {snap} (rds \
+             restore-db-cluster-from-snapshot), then add an instance to it"
+        );
+        Ok((snap, restore))
+    } else {
+        let out = client
+            .create_db_snapshot()
+            .db_instance_identifier(id)
+            .db_snapshot_identifier(&name)
+            .tags(tag)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        let snap = out
+            .db_snapshot()
+            .and_then(|s| s.db_snapshot_identifier())
+            .unwrap_or(&name)
+            .to_string();
+        let restore =
+            format!("aws_rds restore_from_snapshot with snapshot_id {snap} and a new instance_id");
+        Ok((snap, restore))
+    }
 }

@@ -733,32 +733,54 @@ impl Guardrails {
             .filter(|t| t.kind == Kind::Instance)
             .map(|t| t.id.clone())
             .collect();
-        if instances.is_empty() {
-            return Ok(Vec::new());
-        }
         let reason = format!("{tool} {action}");
-        let made = backup::snapshot_instance_volumes(
-            &aws.client(at, None).await,
-            &instances,
-            &format!("espada-aws backup before {reason}"),
-        )
-        .await?;
-        let region = at
-            .region
-            .map(str::to_string)
-            .or_else(|| aws.default_region());
-        let backups: Vec<Backup> = made
-            .into_iter()
-            .map(|(instance, volume, snapshot)| Backup {
+        let region_name = at.region.map(str::to_string).or_else(|| aws.default_region());
+        let mut backups: Vec<Backup> = Vec::new();
+        if !instances.is_empty() {
+            let made = backup::snapshot_instance_volumes(
+                &aws.client(at, None).await,
+                &instances,
+                &format!("espada-aws backup before {reason}"),
+            )
+            .await?;
+            backups.extend(made.into_iter().map(|(instance, volume, snapshot)| Backup {
                 id: String::new(),
                 reason: format!("{reason} (volume {volume})"),
                 resource_id: instance,
                 kind: "ebs-snapshot".into(),
                 backup_id: snapshot,
-                region: region.clone(),
+                region: region_name.clone(),
                 created_at: String::new(),
-            })
-            .collect();
+                restore: None,
+            }));
+        }
+        // RDS instances and Aurora clusters: a manual snapshot each.
+        for t in targets
+            .iter()
+            .filter(|t| !t.new && matches!(t.kind, Kind::DbInstance | Kind::DbCluster))
+        {
+            let cluster = t.kind == Kind::DbCluster;
+            let (snapshot, restore) =
+                backup::snapshot_rds(&aws.client(at, None).await, cluster, &t.id).await?;
+            backups.push(Backup {
+                id: String::new(),
+                reason: reason.clone(),
+                resource_id: t.id.clone(),
+                kind: if cluster {
+                    "rds-cluster-snapshot"
+                } else {
+                    "rds-snapshot"
+                }
+                .into(),
+                backup_id: snapshot,
+                region: region_name.clone(),
+                created_at: String::new(),
+                restore: Some(restore),
+            });
+        }
+        if backups.is_empty() {
+            return Ok(Vec::new());
+        }
         Ok(self
             .store
             .run(move |s| {

@@ -6,6 +6,7 @@ pub mod ec2;
 pub mod guardrails;
 pub mod network;
 pub mod organization;
+pub mod rds;
 pub mod s3;
 pub mod security;
 
@@ -21,6 +22,7 @@ pub static ALL: &[&Tool] = &[
     &security::TOOL,
     &cost::TOOL,
     &organization::TOOL,
+    &rds::TOOL,
     &guardrails::TOOL,
 ];
 

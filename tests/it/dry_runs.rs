@@ -257,6 +257,30 @@ async fn fixture(m: &Moto) -> Fixture {
         .send()
         .await
         .unwrap();
+    // aws_rds: an instance with a snapshot, a parameter group and an Aurora cluster.
+    let rds = crate::rds::rds(m);
+    crate::rds::instance(m, "db1", None).await;
+    rds.create_db_snapshot()
+        .db_instance_identifier("db1")
+        .db_snapshot_identifier("db1-snap")
+        .send()
+        .await
+        .unwrap();
+    rds.create_db_parameter_group()
+        .db_parameter_group_name("pg1")
+        .db_parameter_group_family("postgres16")
+        .description("pg1")
+        .send()
+        .await
+        .unwrap();
+    rds.create_db_cluster()
+        .db_cluster_identifier("c1")
+        .engine("aurora-postgresql")
+        .master_username("admin")
+        .manage_master_user_password(true)
+        .send()
+        .await
+        .unwrap();
     Fixture {
         policy,
         access_key,
@@ -417,6 +441,28 @@ fn arguments(action: &str, f: &Fixture) -> Option<Value> {
         "delete_schedule" => json!({"name": "nightly-stop"}),
         "create_budget" => json!({"budget_name": "next", "amount": 100}),
         "delete_budget" => json!({"budget_name": "next"}),
+        // aws_rds
+        "create_instance" => json!({"instance_id": "new-db", "engine": "postgres",
+                                    "class": "db.t3.micro"}),
+        "modify_instance" => json!({"instance_id": "db1", "class": "db.t3.small",
+                                    "apply_now": true}),
+        "delete_instance" | "start_instance" | "stop_instance" | "reboot_instance" => {
+            json!({"instance_id": "db1"})
+        }
+        "create_snapshot" => json!({"instance_id": "db1", "snapshot_id": "db1-new"}),
+        "delete_snapshot" => json!({"snapshot_id": "db1-snap"}),
+        "copy_snapshot" => json!({"snapshot_id": "db1-snap", "target_snapshot_id": "db1-copy"}),
+        "restore_from_snapshot" => json!({"snapshot_id": "db1-snap", "instance_id": "db2"}),
+        "restore_to_point_in_time" => json!({"source_instance_id": "db1", "instance_id": "db3"}),
+        "create_read_replica" => json!({"source_instance_id": "db1", "instance_id": "db1-ro"}),
+        "promote_read_replica" => json!({"instance_id": "db1"}),
+        "failover_cluster" | "delete_cluster" => json!({"cluster_id": "c1"}),
+        "create_cluster" => json!({"cluster_id": "c2", "engine": "aurora-postgresql",
+                                   "class": "db.r6g.large"}),
+        "create_subnet_group" => json!({"name": "dbs", "subnet_ids": f.subnets}),
+        "create_parameter_group" => json!({"name": "pg2", "family": "postgres16"}),
+        "modify_parameter_group" => json!({"name": "pg1", "parameters":
+                                           {"max_connections": "100"}}),
         _ => return None,
     })
 }
@@ -507,6 +553,29 @@ async fn dry_runs_send_no_mutating_request() {
         .await
         .unwrap();
     assert_eq!(held.auto_scaling_groups().len(), 1);
+    let rds = crate::rds::rds(&m);
+    let dbs = rds.describe_db_instances().send().await.unwrap();
+    assert_eq!(dbs.db_instances().len(), 1, "only db1");
+    assert_eq!(
+        dbs.db_instances()[0].db_instance_status(),
+        Some("available")
+    );
+    let snaps = rds.describe_db_snapshots().send().await.unwrap();
+    assert!(
+        snaps
+            .db_snapshots()
+            .iter()
+            .any(|s| s.db_snapshot_identifier() == Some("db1-snap"))
+    );
+    assert_eq!(
+        rds.describe_db_clusters()
+            .send()
+            .await
+            .unwrap()
+            .db_clusters()
+            .len(),
+        1
+    );
     assert!(
         m.s3()
             .head_object()

@@ -26,6 +26,7 @@ mod people;
 mod perf;
 mod plans;
 mod ratelimit;
+mod rds;
 mod resolution;
 mod s3;
 mod s3_mocked;
