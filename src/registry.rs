@@ -200,6 +200,17 @@ pub enum Kind {
     Budget,
     /// An EventBridge Scheduler schedule (`group/name`): the tags of the instances it acts on.
     Schedule,
+    // ECS: clusters by name; services and tasks as `cluster/name`, their cluster their parent
+    // (a task also speaks with the tags of the service that started it).
+    EcsCluster,
+    EcsService,
+    EcsTask,
+    // EKS: clusters by name; node groups and Fargate profiles as `cluster/name`.
+    EksCluster,
+    EksNodegroup,
+    EksFargateProfile,
+    /// An ECR repository, by name.
+    EcrRepository,
 }
 
 impl Kind {
@@ -224,6 +235,9 @@ impl Kind {
             TaggedInstances => "ec2",
             Budget => "budgets",
             Schedule => "scheduler",
+            EcsCluster | EcsService | EcsTask => "ecs",
+            EksCluster | EksNodegroup | EksFargateProfile => "eks",
+            EcrRepository => "ecr",
         }
     }
 
