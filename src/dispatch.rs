@@ -789,13 +789,7 @@ impl Dispatcher {
         };
         let backups = if eval.backup_required {
             self.guardrails
-                .backup_before(
-                    tool.name,
-                    def.name,
-                    &call.targets,
-                    call.at(),
-                    &self.aws,
-                )
+                .backup_before(tool.name, def.name, &call.targets, call.at(), &self.aws)
                 .await
                 .map_err(|e| {
                     ToolError::Refused(format!(

@@ -210,6 +210,17 @@ pub enum Kind {
     DbSubnetGroup,
     /// A DB parameter group: its tags and those of every instance that uses it.
     DbParameterGroup,
+    // ECS: clusters by name; services and tasks as `cluster/name`, their cluster their parent
+    // (a task also speaks with the tags of the service that started it).
+    EcsCluster,
+    EcsService,
+    EcsTask,
+    // EKS: clusters by name; node groups and Fargate profiles as `cluster/name`.
+    EksCluster,
+    EksNodegroup,
+    EksFargateProfile,
+    /// An ECR repository, by name.
+    EcrRepository,
 }
 
 impl Kind {
@@ -235,6 +246,9 @@ impl Kind {
             Budget => "budgets",
             Schedule => "scheduler",
             DbInstance | DbSnapshot | DbCluster | DbSubnetGroup | DbParameterGroup => "rds",
+            EcsCluster | EcsService | EcsTask => "ecs",
+            EksCluster | EksNodegroup | EksFargateProfile => "eks",
+            EcrRepository => "ecr",
         }
     }
 

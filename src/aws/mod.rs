@@ -500,6 +500,12 @@ sdk_clients!(
     aws_sdk_cloudwatch,
     aws_sdk_pricing,
     aws_sdk_rds,
+    aws_sdk_ecs,
+    aws_sdk_eks,
+    aws_sdk_ecr,
+    aws_sdk_cloudwatchlogs,
+    aws_sdk_xray,
+    aws_sdk_synthetics,
 );
 
 /// S3 addresses buckets path-style under an endpoint override (see [`s3_config`]).

@@ -530,13 +530,7 @@ impl Dispatcher {
         let backups = if eval.backup_required {
             match self
                 .guardrails
-                .backup_before(
-                    tool.name,
-                    def.name,
-                    &call.targets,
-                    call.at(),
-                    &self.aws,
-                )
+                .backup_before(tool.name, def.name, &call.targets, call.at(), &self.aws)
                 .await
             {
                 Ok(b) => b,

@@ -734,7 +734,10 @@ impl Guardrails {
             .map(|t| t.id.clone())
             .collect();
         let reason = format!("{tool} {action}");
-        let region_name = at.region.map(str::to_string).or_else(|| aws.default_region());
+        let region_name = at
+            .region
+            .map(str::to_string)
+            .or_else(|| aws.default_region());
         let mut backups: Vec<Backup> = Vec::new();
         if !instances.is_empty() {
             let made = backup::snapshot_instance_volumes(

@@ -1,6 +1,7 @@
 //! One folder per tool: its actions, grouped by resource area, each an input struct with its
 //! `Action` impl next to the AWS calls it makes.
 
+pub mod containers;
 pub mod cost;
 pub mod ec2;
 pub mod guardrails;
@@ -23,6 +24,7 @@ pub static ALL: &[&Tool] = &[
     &cost::TOOL,
     &organization::TOOL,
     &rds::TOOL,
+    &containers::TOOL,
     &guardrails::TOOL,
 ];
 

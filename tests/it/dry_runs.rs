@@ -463,6 +463,27 @@ fn arguments(action: &str, f: &Fixture) -> Option<Value> {
         "create_parameter_group" => json!({"name": "pg2", "family": "postgres16"}),
         "modify_parameter_group" => json!({"name": "pg1", "parameters":
                                            {"max_connections": "100"}}),
+        // aws_containers (names that may not exist: a plan-only dry run only reads tags)
+        "create_ecs_cluster" => json!({"cluster": "next"}),
+        "delete_ecs_cluster" => json!({"cluster": "apps"}),
+        "deploy_service" => json!({"cluster": "apps", "service": "web", "image": "nginx:1",
+                                   "execution_role_arn": "arn:aws:iam::123456789012:role/x",
+                                   "subnets": [f.subnets[0]]}),
+        "scale_service" => json!({"cluster": "apps", "service": "web", "desired_count": 0}),
+        "rollback_service" => json!({"cluster": "apps", "service": "web"}),
+        "delete_service" => json!({"cluster": "apps", "service": "web"}),
+        "stop_task" => json!({"cluster": "apps", "task": "0123abcd"}),
+        "create_eks_cluster" => json!({"cluster": "k8s", "subnets": f.subnets,
+                                       "role_arn": "arn:aws:iam::123456789012:role/eks"}),
+        "create_eks_nodegroup" => json!({"cluster": "k8s", "nodegroup": "ng",
+                                         "node_role_arn": "arn:aws:iam::123456789012:role/n",
+                                         "subnets": [f.subnets[0]]}),
+        "create_fargate_profile" => json!({"cluster": "k8s", "profile": "fp",
+                                           "namespaces": ["default"],
+                                           "pod_execution_role_arn":
+                                               "arn:aws:iam::123456789012:role/p"}),
+        "delete_eks_cluster" => json!({"cluster": "k8s"}),
+        "create_repository" => json!({"repository": "next"}),
         _ => return None,
     })
 }

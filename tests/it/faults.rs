@@ -406,6 +406,7 @@ fn operation_of(req: &Request, service: &str) -> String {
         "s3" => s3_operation(req),
         "cloudfront" => cloudfront_operation(req),
         "scheduler" => scheduler_operation(req),
+        "eks" => eks_operation(req),
         _ => {
             let body = String::from_utf8_lossy(&req.body);
             form(&body)
@@ -510,6 +511,28 @@ fn scheduler_operation(req: &Request) -> String {
         ("POST", _) => format!("Create{kind}"),
         ("PUT", _) => format!("Update{kind}"),
         ("DELETE", _) => format!("Delete{kind}"),
+        _ => "Unknown".into(),
+    }
+}
+
+/// EKS's REST paths: `/clusters[/name[/node-groups|fargate-profiles[/name]]]`.
+fn eks_operation(req: &Request) -> String {
+    let path = req.target.split('?').next().unwrap_or("");
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (kind, named) = match parts.as_slice() {
+        ["clusters"] => ("Clusters", false),
+        ["clusters", _] => ("Cluster", true),
+        ["clusters", _, "node-groups"] => ("Nodegroups", false),
+        ["clusters", _, "node-groups", _] => ("Nodegroup", true),
+        ["clusters", _, "fargate-profiles"] => ("FargateProfiles", false),
+        ["clusters", _, "fargate-profiles", _] => ("FargateProfile", true),
+        _ => return "Unknown".into(),
+    };
+    match (req.method.as_str(), named) {
+        ("GET", false) => format!("List{kind}"),
+        ("GET", true) => format!("Describe{kind}"),
+        ("POST", false) => format!("Create{}", kind.trim_end_matches('s')),
+        ("DELETE", true) => format!("Delete{kind}"),
         _ => "Unknown".into(),
     }
 }

@@ -5,6 +5,7 @@ mod anchors;
 mod approvals;
 mod audit;
 mod cloudfront;
+mod containers;
 mod cost;
 mod cost_mocked;
 mod dry_runs;
