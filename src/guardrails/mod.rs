@@ -707,34 +707,71 @@ impl Guardrails {
         region: Option<&str>,
         aws: &AwsPool,
     ) -> Result<Vec<Backup>, ToolError> {
-        let instances: Vec<String> = targets
-            .iter()
-            .filter(|t| t.kind == Kind::Instance)
-            .map(|t| t.id.clone())
-            .collect();
-        if instances.is_empty() {
+        let of_kind = |kind: Kind| -> Vec<String> {
+            targets
+                .iter()
+                .filter(|t| t.kind == kind)
+                .map(|t| t.id.clone())
+                .collect()
+        };
+        let instances = of_kind(Kind::Instance);
+        let functions = of_kind(Kind::LambdaFunction);
+        if instances.is_empty() && functions.is_empty() {
             return Ok(Vec::new());
         }
         let reason = format!("{tool} {action}");
-        let made = backup::snapshot_instance_volumes(
-            &aws.client(region, None).await,
-            &instances,
-            &format!("espada-aws backup before {reason}"),
-        )
-        .await?;
-        let region = region.map(str::to_string).or_else(|| aws.default_region());
-        let backups: Vec<Backup> = made
-            .into_iter()
-            .map(|(instance, volume, snapshot)| Backup {
+        let region_name = region.map(str::to_string).or_else(|| aws.default_region());
+        let mut backups: Vec<Backup> = Vec::new();
+        if !instances.is_empty() {
+            let made = backup::snapshot_instance_volumes(
+                &aws.client(region, None).await,
+                &instances,
+                &format!("espada-aws backup before {reason}"),
+            )
+            .await?;
+            backups.extend(made.into_iter().map(|(instance, volume, snapshot)| Backup {
                 id: String::new(),
                 reason: format!("{reason} (volume {volume})"),
                 resource_id: instance,
                 kind: "ebs-snapshot".into(),
                 backup_id: snapshot,
-                region: region.clone(),
+                region: region_name.clone(),
                 created_at: String::new(),
-            })
-            .collect();
+            }));
+        }
+        if !functions.is_empty() {
+            let made = backup::publish_function_versions(
+                &aws.client(region, None).await,
+                &functions,
+                &format!("espada-aws backup before {reason}"),
+            )
+            .await?;
+            // DeleteFunction without a qualifier deletes the published versions too: the
+            // record says so instead of promising a restore it cannot give.
+            let deletes = action == "delete_function";
+            backups.extend(made.into_iter().map(|(function, arn, version)| Backup {
+                id: String::new(),
+                reason: if deletes {
+                    format!(
+                        "{reason}: published as version {version} before the delete, which \
+                         removes every version with the function; copy the code out first \
+                         (get_function {function}:{version} with sensitive data allowed gives \
+                         its download URL) to be able to recreate it"
+                    )
+                } else {
+                    format!(
+                        "{reason}: code and configuration kept as version {version}; restore by \
+                         pointing aliases at it (aws_lambda update_alias function_version \
+                         {version}) or reading its code with get_function {function}:{version}"
+                    )
+                },
+                resource_id: function,
+                kind: "lambda-version".into(),
+                backup_id: arn,
+                region: region_name.clone(),
+                created_at: String::new(),
+            }));
+        }
         Ok(self
             .store
             .run(move |s| {

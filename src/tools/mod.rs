@@ -4,6 +4,7 @@
 pub mod cost;
 pub mod ec2;
 pub mod guardrails;
+pub mod lambda;
 pub mod network;
 pub mod s3;
 pub mod security;
@@ -19,6 +20,7 @@ pub static ALL: &[&Tool] = &[
     &s3::TOOL,
     &security::TOOL,
     &cost::TOOL,
+    &lambda::TOOL,
     &guardrails::TOOL,
 ];
 
