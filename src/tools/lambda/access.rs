@@ -28,7 +28,6 @@ use crate::{
 #[serde(deny_unknown_fields)]
 pub struct CreateFunctionUrl {
     pub function_name: String,
-    /// Alias (or none for $LATEST)
     pub qualifier: Option<String>,
     /// AWS_IAM (default) or NONE (public)
     pub auth_type: Option<String>,
@@ -42,7 +41,7 @@ impl CreateFunctionUrl {
 
 impl Action for CreateFunctionUrl {
     const NAME: &'static str = "create_function_url";
-    const DESCRIPTION: &'static str = "HTTPS URL; auth AWS_IAM unless NONE";
+    const DESCRIPTION: &'static str = "HTTPS URL (AWS_IAM auth unless NONE)";
     const ACCESS: Access = Access::Write;
     // A new way in, signed by default.
     const RISK: Risk = Risk::Medium;
@@ -203,14 +202,11 @@ impl Action for DeleteFunctionUrl {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddPermission {
-    /// fn or fn:alias
     pub function_name: String,
     pub statement_id: String,
-    /// e.g. s3.amazonaws.com, an account id, or an ARN
+    /// e.g. s3.amazonaws.com, an account id
     pub principal: String,
-    /// Default lambda:InvokeFunction
-    pub permission_action: Option<String>,
-    /// The bucket, rule or API allowed to invoke
+    /// The bucket, rule or API allowed
     pub source_arn: Option<String>,
     pub source_account: Option<String>,
 }
@@ -227,13 +223,6 @@ impl Action for AddPermission {
         check_statement(&self.statement_id)?;
         if self.principal.is_empty() {
             return Err(ToolError::invalid("principal is required"));
-        }
-        if let Some(a) = &self.permission_action
-            && !a.starts_with("lambda:")
-        {
-            return Err(ToolError::invalid(format!(
-                "permission_action '{a}' must be a lambda: action, e.g. lambda:InvokeFunction"
-            )));
         }
         Ok(())
     }
@@ -267,17 +256,14 @@ impl Action for AddPermission {
     /// AddPermission refuses a statement id that exists, so a retry cannot add two.
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let client: Client = cx.client().await;
-        let action = self
-            .permission_action
-            .clone()
-            .unwrap_or_else(|| "lambda:InvokeFunction".into());
+        let action = "lambda:InvokeFunction";
         let (function, qualifier) = split_qualified(&self.function_name);
         let out = client
             .add_permission()
             .function_name(function)
             .set_qualifier(qualifier)
             .statement_id(&self.statement_id)
-            .action(&action)
+            .action(action)
             .principal(&self.principal)
             .set_source_arn(self.source_arn.clone())
             .set_source_account(self.source_account.clone())
@@ -301,7 +287,6 @@ impl Action for AddPermission {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RemovePermission {
-    /// fn or fn:alias
     pub function_name: String,
     pub statement_id: String,
 }
@@ -351,14 +336,13 @@ impl Action for RemovePermission {
 #[serde(deny_unknown_fields)]
 pub struct ListEventSourceMappings {
     pub function_name: Option<String>,
-    pub event_source_arn: Option<String>,
     pub max_results: Option<u32>,
     pub next_token: Option<String>,
 }
 
 impl Action for ListEventSourceMappings {
     const NAME: &'static str = "list_event_source_mappings";
-    const DESCRIPTION: &'static str = "Triggers (SQS, Kinesis, DynamoDB)";
+    const DESCRIPTION: &'static str = "Triggers";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -382,7 +366,6 @@ impl Action for ListEventSourceMappings {
         let resp = client
             .list_event_source_mappings()
             .set_function_name(self.function_name.clone())
-            .set_event_source_arn(self.event_source_arn.clone())
             .max_items(page.aws_page_size(1, 100))
             .set_marker(page.aws_token.clone())
             .send()
@@ -405,15 +388,12 @@ impl Action for ListEventSourceMappings {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEventSourceMapping {
-    /// fn or fn:alias
     pub function_name: String,
-    /// SQS queue, Kinesis stream or DynamoDB stream ARN
+    /// SQS queue, Kinesis or DynamoDB stream
     pub event_source_arn: String,
     pub batch_size: Option<i32>,
-    /// Streams: TRIM_HORIZON or LATEST (default LATEST)
+    /// Streams: TRIM_HORIZON or LATEST
     pub starting_position: Option<String>,
-    /// Default true
-    pub enabled: Option<bool>,
 }
 
 impl CreateEventSourceMapping {
@@ -481,7 +461,6 @@ impl Action for CreateEventSourceMapping {
             .event_source_arn(&self.event_source_arn)
             .set_batch_size(self.batch_size)
             .set_starting_position(position)
-            .enabled(self.enabled.unwrap_or(true))
             .customize()
             .config_override(once())
             .send()

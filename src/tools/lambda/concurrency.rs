@@ -18,22 +18,20 @@ use crate::{
 pub struct PutReservedConcurrency {
     pub function_name: String,
     /// 0 stops all invocations
-    pub reserved_concurrent_executions: i32,
+    pub concurrency: i32,
 }
 
 impl Action for PutReservedConcurrency {
     const NAME: &'static str = "put_reserved_concurrency";
-    const DESCRIPTION: &'static str = "Reserve (and cap) concurrent executions";
+    const DESCRIPTION: &'static str = "Reserve (and cap) concurrency";
     const ACCESS: Access = Access::Write;
     // A cap below the load throttles the function.
     const RISK: Risk = Risk::Medium;
 
     fn validate(&self) -> Result<(), ToolError> {
         check_unqualified("function_name", &self.function_name)?;
-        if self.reserved_concurrent_executions < 0 {
-            return Err(ToolError::invalid(
-                "reserved_concurrent_executions must be 0 or more",
-            ));
+        if self.concurrency < 0 {
+            return Err(ToolError::invalid("concurrency must be 0 or more"));
         }
         Ok(())
     }
@@ -43,7 +41,7 @@ impl Action for PutReservedConcurrency {
     }
 
     fn flags(&self) -> Vec<Flag> {
-        if self.reserved_concurrent_executions == 0 {
+        if self.concurrency == 0 {
             vec![Flag::high(format!(
                 "reserved concurrency 0 throttles every invocation of {}",
                 self.function_name
@@ -58,13 +56,13 @@ impl Action for PutReservedConcurrency {
         let out = client
             .put_function_concurrency()
             .function_name(&self.function_name)
-            .reserved_concurrent_executions(self.reserved_concurrent_executions)
+            .reserved_concurrent_executions(self.concurrency)
             .send()
             .await
             .map_err(lambda_error)?;
         let n = out
             .reserved_concurrent_executions()
-            .unwrap_or(self.reserved_concurrent_executions);
+            .unwrap_or(self.concurrency);
         let note = if n == 0 {
             "; it is throttled: no invocation runs until delete_reserved_concurrency"
         } else {
@@ -125,7 +123,7 @@ pub struct PutProvisionedConcurrency {
     pub function_name: String,
     /// Version or alias
     pub qualifier: String,
-    pub provisioned_concurrent_executions: i32,
+    pub concurrency: i32,
 }
 
 impl Action for PutProvisionedConcurrency {
@@ -143,10 +141,8 @@ impl Action for PutProvisionedConcurrency {
                 "provisioned concurrency needs a published version or an alias, not $LATEST",
             ));
         }
-        if self.provisioned_concurrent_executions < 1 {
-            return Err(ToolError::invalid(
-                "provisioned_concurrent_executions must be 1 or more",
-            ));
+        if self.concurrency < 1 {
+            return Err(ToolError::invalid("concurrency must be 1 or more"));
         }
         Ok(())
     }
@@ -165,7 +161,7 @@ impl Action for PutProvisionedConcurrency {
             .put_provisioned_concurrency_config()
             .function_name(&self.function_name)
             .qualifier(&self.qualifier)
-            .provisioned_concurrent_executions(self.provisioned_concurrent_executions)
+            .provisioned_concurrent_executions(self.concurrency)
             .send()
             .await
             .map_err(lambda_error)?;
@@ -175,7 +171,7 @@ impl Action for PutProvisionedConcurrency {
                  set.",
                 self.function_name,
                 self.qualifier,
-                self.provisioned_concurrent_executions,
+                self.concurrency,
                 out.status().map(|s| s.as_str()).unwrap_or("unknown")
             ),
             json!({

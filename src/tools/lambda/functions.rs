@@ -123,13 +123,13 @@ impl Action for ListFunctions {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetFunction {
-    /// Name or ARN; fn:alias for an alias
+    /// Name or ARN (fn:alias for an alias)
     pub function_name: String,
 }
 
 impl Action for GetFunction {
     const NAME: &'static str = "get_function";
-    const DESCRIPTION: &'static str = "Configuration, code size, env var names, tags";
+    const DESCRIPTION: &'static str = "Configuration, env var names, tags";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -205,17 +205,15 @@ pub struct CreateFunction {
     pub handler: String,
     /// Execution role ARN
     pub role: String,
-    /// Source files {"index.py": "..."}, zipped by the server
+    /// {"index.py": "source"}, zipped by the server
     pub inline_code: Option<BTreeMap<String, String>>,
-    /// ZIP in S3 (with s3_key)
-    pub s3_bucket: Option<String>,
-    pub s3_key: Option<String>,
-    pub description: Option<String>,
-    /// MB, 128-10240
+    /// s3://bucket/key of a ZIP
+    pub s3_uri: Option<String>,
+    /// MB
     pub memory_size: Option<i32>,
-    /// Seconds, 1-900
+    /// Seconds
     pub timeout: Option<i32>,
-    /// Environment variables {NAME: value}; kept out of logs
+    /// Env vars {NAME: value}
     pub environment_secrets: Option<BTreeMap<String, String>>,
     pub subnet_ids: Option<Vec<String>>,
     pub security_group_ids: Option<Vec<String>>,
@@ -223,18 +221,12 @@ pub struct CreateFunction {
     pub layers: Option<Vec<String>>,
     /// x86_64 or arm64
     pub architecture: Option<String>,
-    /// Publish version 1 too
-    pub publish: Option<bool>,
     pub tags: Option<Tags>,
 }
 
 impl CreateFunction {
     fn code(&self) -> Result<Code, ToolError> {
-        Code::from_input(
-            self.inline_code.as_ref(),
-            self.s3_bucket.as_deref(),
-            self.s3_key.as_deref(),
-        )
+        Code::from_input(self.inline_code.as_ref(), self.s3_uri.as_deref())
     }
 }
 
@@ -279,7 +271,6 @@ impl Action for CreateFunction {
             .handler(&self.handler)
             .role(&self.role)
             .code(code.function_code())
-            .set_description(self.description.clone())
             .set_memory_size(self.memory_size)
             .set_timeout(self.timeout)
             .set_environment(environment(self.environment_secrets.as_ref()))
@@ -290,7 +281,6 @@ impl Action for CreateFunction {
                     .as_deref()
                     .map(|a| vec![Architecture::from(a)]),
             )
-            .publish(self.publish.unwrap_or(false))
             .set_tags(lambda_tags(self.tags.as_ref()))
             .customize()
             .config_override(once())
@@ -330,9 +320,8 @@ impl Action for CreateFunction {
 pub struct UpdateFunctionCode {
     pub function_name: String,
     pub inline_code: Option<BTreeMap<String, String>>,
-    pub s3_bucket: Option<String>,
-    pub s3_key: Option<String>,
-    /// Publish a version of the new code
+    pub s3_uri: Option<String>,
+    /// Publish a version of it
     pub publish: Option<bool>,
 }
 
@@ -347,12 +336,7 @@ impl Action for UpdateFunctionCode {
 
     fn validate(&self) -> Result<(), ToolError> {
         check_unqualified("function_name", &self.function_name)?;
-        Code::from_input(
-            self.inline_code.as_ref(),
-            self.s3_bucket.as_deref(),
-            self.s3_key.as_deref(),
-        )
-        .map(|_| ())
+        Code::from_input(self.inline_code.as_ref(), self.s3_uri.as_deref()).map(|_| ())
     }
 
     fn targets(&self) -> Vec<Target> {
@@ -361,11 +345,7 @@ impl Action for UpdateFunctionCode {
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let client: Client = cx.client().await;
-        let code = Code::from_input(
-            self.inline_code.as_ref(),
-            self.s3_bucket.as_deref(),
-            self.s3_key.as_deref(),
-        )?;
+        let code = Code::from_input(self.inline_code.as_ref(), self.s3_uri.as_deref())?;
         let req = client
             .update_function_code()
             .function_name(&self.function_name)
@@ -403,20 +383,17 @@ pub struct UpdateFunctionConfiguration {
     pub runtime: Option<String>,
     pub handler: Option<String>,
     pub role: Option<String>,
-    pub description: Option<String>,
     pub memory_size: Option<i32>,
     pub timeout: Option<i32>,
-    /// Replaces all variables
     pub environment_secrets: Option<BTreeMap<String, String>>,
     pub subnet_ids: Option<Vec<String>>,
     pub security_group_ids: Option<Vec<String>>,
-    /// Replaces all layers
     pub layers: Option<Vec<String>>,
 }
 
 impl Action for UpdateFunctionConfiguration {
     const NAME: &'static str = "update_function_configuration";
-    const DESCRIPTION: &'static str = "Change memory, timeout, env, role, VPC, layers";
+    const DESCRIPTION: &'static str = "Memory, timeout, env, role, VPC, layers";
     const ACCESS: Access = Access::Write;
     // The running function changes (a wrong role or handler breaks it).
     const RISK: Risk = Risk::High;
@@ -431,7 +408,6 @@ impl Action for UpdateFunctionConfiguration {
         let nothing = self.runtime.is_none()
             && self.handler.is_none()
             && self.role.is_none()
-            && self.description.is_none()
             && self.memory_size.is_none()
             && self.timeout.is_none()
             && self.environment_secrets.is_none()
@@ -439,8 +415,8 @@ impl Action for UpdateFunctionConfiguration {
             && self.layers.is_none();
         if nothing {
             return Err(ToolError::invalid(
-                "give at least one of runtime, handler, role, description, memory_size, \
-                 timeout, environment_secrets, subnet_ids, layers",
+                "give at least one of runtime, handler, role, memory_size, timeout, \
+                 environment_secrets (replaces all variables), subnet_ids, layers (replaces all)",
             ));
         }
         Ok(())
@@ -460,7 +436,6 @@ impl Action for UpdateFunctionConfiguration {
             .set_runtime(self.runtime.as_deref().map(Runtime::from))
             .set_handler(self.handler.clone())
             .set_role(self.role.clone())
-            .set_description(self.description.clone())
             .set_memory_size(self.memory_size)
             .set_timeout(self.timeout)
             .set_environment(environment(self.environment_secrets.as_ref()))
@@ -480,13 +455,13 @@ impl Action for UpdateFunctionConfiguration {
 #[serde(deny_unknown_fields)]
 pub struct DeleteFunction {
     pub function_name: String,
-    /// A version to delete alone
+    /// Version or alias
     pub qualifier: Option<String>,
 }
 
 impl Action for DeleteFunction {
     const NAME: &'static str = "delete_function";
-    const DESCRIPTION: &'static str = "Delete a function (all versions) or one version";
+    const DESCRIPTION: &'static str = "Delete the function, or one version";
     const ACCESS: Access = Access::Destructive;
     // The function, its versions, aliases and URL are gone; callers fail.
     const RISK: Risk = Risk::Critical;
@@ -530,11 +505,10 @@ impl Action for DeleteFunction {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Invoke {
-    /// Name or ARN; fn:alias to invoke an alias
     pub function_name: String,
     /// JSON event
     pub payload: Option<Value>,
-    /// RequestResponse (default) or Event (async)
+    /// RequestResponse or Event
     pub invocation_type: Option<String>,
 }
 
@@ -546,7 +520,7 @@ impl Invoke {
 
 impl Action for Invoke {
     const NAME: &'static str = "invoke";
-    const DESCRIPTION: &'static str = "Run it; result and log tail, bounded";
+    const DESCRIPTION: &'static str = "Run it; result and log tail";
     // It runs the function's code, which may change anything its role allows.
     const ACCESS: Access = Access::Write;
     const RISK: Risk = Risk::Medium;

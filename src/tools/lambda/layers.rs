@@ -72,12 +72,9 @@ impl Action for ListLayers {
 #[serde(deny_unknown_fields)]
 pub struct PublishLayerVersion {
     pub layer_name: String,
-    /// Files {"python/lib.py": "..."}, zipped by the server
     pub inline_code: Option<BTreeMap<String, String>>,
-    pub s3_bucket: Option<String>,
-    pub s3_key: Option<String>,
+    pub s3_uri: Option<String>,
     pub compatible_runtimes: Option<Vec<String>>,
-    pub description: Option<String>,
 }
 
 impl Action for PublishLayerVersion {
@@ -89,12 +86,7 @@ impl Action for PublishLayerVersion {
 
     fn validate(&self) -> Result<(), ToolError> {
         check_layer_name(&self.layer_name)?;
-        Code::from_input(
-            self.inline_code.as_ref(),
-            self.s3_bucket.as_deref(),
-            self.s3_key.as_deref(),
-        )
-        .map(|_| ())
+        Code::from_input(self.inline_code.as_ref(), self.s3_uri.as_deref()).map(|_| ())
     }
 
     fn targets(&self) -> Vec<Target> {
@@ -104,11 +96,7 @@ impl Action for PublishLayerVersion {
     /// Each call makes a new version (no idempotency token): sent once.
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let client: Client = cx.client().await;
-        let code = Code::from_input(
-            self.inline_code.as_ref(),
-            self.s3_bucket.as_deref(),
-            self.s3_key.as_deref(),
-        )?;
+        let code = Code::from_input(self.inline_code.as_ref(), self.s3_uri.as_deref())?;
         let out = client
             .publish_layer_version()
             .layer_name(&self.layer_name)
@@ -118,7 +106,6 @@ impl Action for PublishLayerVersion {
                     .as_ref()
                     .map(|r| r.iter().map(|r| Runtime::from(r.as_str())).collect()),
             )
-            .set_description(self.description.clone())
             .customize()
             .config_override(super::once())
             .send()

@@ -148,14 +148,13 @@ pub enum Code {
 }
 
 impl Code {
-    /// From the input fields: exactly one of `inline_code` and `s3_bucket` + `s3_key`.
+    /// From the input fields: exactly one of `inline_code` and `s3_uri`.
     pub fn from_input(
         inline: Option<&BTreeMap<String, String>>,
-        bucket: Option<&str>,
-        key: Option<&str>,
+        s3_uri: Option<&str>,
     ) -> Result<Code, ToolError> {
-        match (inline, bucket, key) {
-            (Some(files), None, None) => {
+        match (inline, s3_uri) {
+            (Some(files), None) => {
                 if files.is_empty() {
                     return Err(ToolError::invalid(
                         "inline_code is empty; give {\"index.py\": \"...source...\"}",
@@ -165,7 +164,7 @@ impl Code {
                 if total > zip::MAX_INLINE_BYTES {
                     return Err(ToolError::invalid(format!(
                         "inline_code is {total} bytes, over {}; upload a ZIP to S3 and give \
-                         s3_bucket and s3_key",
+                         s3_uri",
                         zip::MAX_INLINE_BYTES
                     )));
                 }
@@ -175,18 +174,26 @@ impl Code {
                     .collect();
                 zip::zip(&files).map(Code::Zip).map_err(ToolError::invalid)
             }
-            (None, Some(b), Some(k)) if !b.is_empty() && !k.is_empty() => Ok(Code::S3 {
-                bucket: b.to_string(),
-                key: k.to_string(),
-            }),
-            (None, None, None) => Err(ToolError::invalid(
-                "give the code: inline_code ({\"index.py\": \"...\"}) or s3_bucket and s3_key of \
-                 a ZIP",
+            (None, Some(uri)) => {
+                let (bucket, key) = uri
+                    .strip_prefix("s3://")
+                    .and_then(|r| r.split_once('/'))
+                    .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+                    .ok_or_else(|| {
+                        ToolError::invalid(format!(
+                            "s3_uri '{uri}' must be s3://bucket/key of a ZIP"
+                        ))
+                    })?;
+                Ok(Code::S3 {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                })
+            }
+            (None, None) => Err(ToolError::invalid(
+                "give the code: inline_code ({\"index.py\": \"...\"}) or s3_uri \
+                 (s3://bucket/key of a ZIP)",
             )),
-            (Some(_), _, _) => Err(ToolError::invalid(
-                "give inline_code or s3_bucket + s3_key, not both",
-            )),
-            _ => Err(ToolError::invalid("s3_bucket and s3_key go together")),
+            (Some(_), Some(_)) => Err(ToolError::invalid("give inline_code or s3_uri, not both")),
         }
     }
 
@@ -293,13 +300,18 @@ mod tests {
     fn code_is_one_of_inline_or_s3() {
         let files = BTreeMap::from([("index.py".to_string(), "x = 1".to_string())]);
         assert!(matches!(
-            Code::from_input(Some(&files), None, None),
+            Code::from_input(Some(&files), None),
             Ok(Code::Zip(_))
         ));
-        assert!(Code::from_input(Some(&files), Some("b"), Some("k")).is_err());
-        assert!(Code::from_input(None, Some("b"), None).is_err());
-        assert!(Code::from_input(None, None, None).is_err());
+        assert!(Code::from_input(Some(&files), Some("s3://b/k")).is_err());
+        assert!(matches!(
+            Code::from_input(None, Some("s3://b/k/z.zip")),
+            Ok(Code::S3 { .. })
+        ));
+        assert!(Code::from_input(None, Some("s3://b")).is_err());
+        assert!(Code::from_input(None, Some("b/k")).is_err());
+        assert!(Code::from_input(None, None).is_err());
         let bad = BTreeMap::from([("../x".to_string(), String::new())]);
-        assert!(Code::from_input(Some(&bad), None, None).is_err());
+        assert!(Code::from_input(Some(&bad), None).is_err());
     }
 }

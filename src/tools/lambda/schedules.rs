@@ -22,17 +22,14 @@ use crate::{
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleFunction {
-    /// fn or fn:alias
     pub function_name: String,
-    /// Schedule name
-    pub name: String,
+    pub schedule_name: String,
     /// cron(0 0 * * ? *) or rate(1 day)
     pub expression: String,
-    /// Role Scheduler assumes (lambda:InvokeFunction)
+    /// Role Scheduler assumes
     pub role_arn: String,
-    /// JSON event
     pub payload: Option<Value>,
-    /// IANA zone, default UTC
+    /// IANA, default UTC
     pub time_zone: Option<String>,
 }
 
@@ -60,16 +57,16 @@ impl Action for ScheduleFunction {
 
     fn validate(&self) -> Result<(), ToolError> {
         check_function(&self.function_name)?;
-        let name_ok = !self.name.is_empty()
-            && self.name.len() <= 64
+        let name_ok = !self.schedule_name.is_empty()
+            && self.schedule_name.len() <= 64
             && self
-                .name
+                .schedule_name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
         if !name_ok {
             return Err(ToolError::invalid(format!(
-                "name '{}' must be 1-64 letters, digits, '.', '-' or '_'",
-                self.name
+                "schedule_name '{}' must be 1-64 letters, digits, '.', '-' or '_'",
+                self.schedule_name
             )));
         }
         let e = self.expression.trim();
@@ -105,7 +102,7 @@ impl Action for ScheduleFunction {
     fn targets(&self) -> Vec<Target> {
         let mut t = in_function(
             Kind::LambdaSchedule,
-            format!("default/{}", self.name),
+            format!("default/{}", self.schedule_name),
             &self.function_name,
         );
         t.new = true;
@@ -137,7 +134,7 @@ impl Action for ScheduleFunction {
         let expression = self.expression();
         let out = client
             .create_schedule()
-            .name(&self.name)
+            .name(&self.schedule_name)
             .group_name("default")
             .schedule_expression(&expression)
             .schedule_expression_timezone(self.time_zone())
@@ -157,11 +154,11 @@ impl Action for ScheduleFunction {
         Ok(Output::new(
             format!(
                 "Schedule {} invokes {} on {expression} ({}).",
-                self.name,
+                self.schedule_name,
                 self.function_name,
                 self.time_zone()
             ),
-            json!({"schedule_arn": out.schedule_arn(), "name": self.name, "group": "default",
+            json!({"schedule_arn": out.schedule_arn(), "name": self.schedule_name, "group": "default",
                    "expression": expression, "time_zone": self.time_zone(),
                    "function_arn": arn}),
         ))

@@ -23,7 +23,6 @@ use crate::{
 #[serde(deny_unknown_fields)]
 pub struct PublishVersion {
     pub function_name: String,
-    pub description: Option<String>,
 }
 
 impl Action for PublishVersion {
@@ -47,7 +46,6 @@ impl Action for PublishVersion {
         let out = client
             .publish_version()
             .function_name(&self.function_name)
-            .set_description(self.description.clone())
             .send()
             .await
             .map_err(lambda_error)?;
@@ -169,36 +167,30 @@ impl Action for ListAliases {
 #[serde(deny_unknown_fields)]
 pub struct CreateAlias {
     pub function_name: String,
-    /// Alias name, e.g. live
-    pub name: String,
-    /// Version it points to
-    pub function_version: String,
+    /// Alias, e.g. live
+    pub alias: String,
+    pub version: String,
     /// Second version for weighted routing
-    pub additional_version: Option<String>,
-    /// Share of traffic to additional_version, 0-1
-    pub additional_weight: Option<f64>,
-    pub description: Option<String>,
+    pub canary_version: Option<String>,
+    /// Its share of traffic, 0-1
+    pub canary_weight: Option<f64>,
 }
 
 impl Action for CreateAlias {
     const NAME: &'static str = "create_alias";
-    const DESCRIPTION: &'static str = "Alias on a version (weighted optional)";
+    const DESCRIPTION: &'static str = "Alias on a version, optional canary";
     const ACCESS: Access = Access::Write;
     // A new alias takes no traffic until something calls it.
     const RISK: Risk = Risk::Medium;
 
     fn validate(&self) -> Result<(), ToolError> {
         check_unqualified("function_name", &self.function_name)?;
-        check_alias(&self.name)?;
-        check_routing(
-            &self.function_version,
-            &self.additional_version,
-            self.additional_weight,
-        )
+        check_alias(&self.alias)?;
+        check_routing(&self.version, &self.canary_version, self.canary_weight)
     }
 
     fn targets(&self) -> Vec<Target> {
-        let mut alias = alias_target(&self.function_name, &self.name);
+        let mut alias = alias_target(&self.function_name, &self.alias);
         alias.new = true;
         vec![alias]
     }
@@ -209,10 +201,9 @@ impl Action for CreateAlias {
         let out = client
             .create_alias()
             .function_name(&self.function_name)
-            .name(&self.name)
-            .function_version(&self.function_version)
-            .set_routing_config(routing(&self.additional_version, self.additional_weight))
-            .set_description(self.description.clone())
+            .name(&self.alias)
+            .function_version(&self.version)
+            .set_routing_config(routing(&self.canary_version, self.canary_weight))
             .customize()
             .config_override(once())
             .send()
@@ -222,16 +213,16 @@ impl Action for CreateAlias {
                     tool: "aws_lambda",
                     action: "list_aliases",
                     arguments: json!({"function_name": self.function_name}),
-                    look_for: format!("alias {}", self.name),
+                    look_for: format!("alias {}", self.alias),
                 })
             })?;
         Ok(Output::new(
             format!(
                 "Alias {} of {} points to version {}{}.",
-                self.name,
+                self.alias,
                 self.function_name,
-                self.function_version,
-                split(&self.additional_version, self.additional_weight)
+                self.version,
+                split(&self.canary_version, self.canary_weight)
             ),
             json!({"alias_arn": out.alias_arn(), "function_version": out.function_version(),
                    "weights": out.routing_config().and_then(|r| r.additional_version_weights())}),
@@ -243,69 +234,65 @@ impl Action for CreateAlias {
 #[serde(deny_unknown_fields)]
 pub struct UpdateAlias {
     pub function_name: String,
-    pub name: String,
-    pub function_version: Option<String>,
-    pub additional_version: Option<String>,
-    pub additional_weight: Option<f64>,
-    pub description: Option<String>,
+    pub alias: String,
+    pub version: Option<String>,
+    pub canary_version: Option<String>,
+    pub canary_weight: Option<f64>,
 }
 
 impl Action for UpdateAlias {
     const NAME: &'static str = "update_alias";
-    const DESCRIPTION: &'static str = "Repoint an alias or shift weights";
+    const DESCRIPTION: &'static str = "Repoint an alias or shift its canary";
     const ACCESS: Access = Access::Write;
     // An alias is how callers reach a version: repointing it moves their traffic at once.
     const RISK: Risk = Risk::High;
 
     fn validate(&self) -> Result<(), ToolError> {
         check_unqualified("function_name", &self.function_name)?;
-        check_alias(&self.name)?;
-        if let Some(v) = &self.function_version {
-            check_routing(v, &self.additional_version, self.additional_weight)?;
-        } else if self.additional_version.is_some() {
-            check_routing("1", &self.additional_version, self.additional_weight)?;
-        } else if self.additional_weight.is_some() {
+        check_alias(&self.alias)?;
+        if let Some(v) = &self.version {
+            check_routing(v, &self.canary_version, self.canary_weight)?;
+        } else if self.canary_version.is_some() {
+            check_routing("1", &self.canary_version, self.canary_weight)?;
+        } else if self.canary_weight.is_some() {
+            return Err(ToolError::invalid("canary_weight goes with canary_version"));
+        } else {
             return Err(ToolError::invalid(
-                "additional_weight goes with additional_version",
-            ));
-        } else if self.description.is_none() {
-            return Err(ToolError::invalid(
-                "give function_version, additional_version + additional_weight, or description",
+                "give version, or canary_version and canary_weight",
             ));
         }
         Ok(())
     }
 
     fn targets(&self) -> Vec<Target> {
-        vec![alias_target(&self.function_name, &self.name)]
+        vec![alias_target(&self.function_name, &self.alias)]
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let client: Client = cx.client().await;
-        // Without additional_version the routing is cleared only when a new version is given:
+        // Without canary_version the routing is cleared only when a new version is given:
         // then all traffic goes to it.
-        let routing = match (&self.additional_version, &self.function_version) {
-            (Some(_), _) => routing(&self.additional_version, self.additional_weight),
+        let routing = match (&self.canary_version, &self.version) {
+            (Some(_), _) => routing(&self.canary_version, self.canary_weight),
             (None, Some(_)) => Some(AliasRoutingConfiguration::builder().build()),
             (None, None) => None,
         };
         let out = client
             .update_alias()
             .function_name(&self.function_name)
-            .name(&self.name)
-            .set_function_version(self.function_version.clone())
+            .name(&self.alias)
+            .set_function_version(self.version.clone())
             .set_routing_config(routing)
-            .set_description(self.description.clone())
             .send()
             .await
             .map_err(lambda_error)?;
         Ok(Output::new(
             format!(
                 "Alias {} of {} now points to version {}{}.",
-                self.name,
+                self.alias,
                 self.function_name,
                 out.function_version().unwrap_or("?"),
-                split(&self.additional_version, self.additional_weight)
+                split(&self.canary_version, self.canary_weight)
             ),
             json!({"alias_arn": out.alias_arn(), "function_version": out.function_version(),
                    "weights": out.routing_config().and_then(|r| r.additional_version_weights())}),
@@ -317,7 +304,7 @@ impl Action for UpdateAlias {
 #[serde(deny_unknown_fields)]
 pub struct DeleteAlias {
     pub function_name: String,
-    pub name: String,
+    pub alias: String,
 }
 
 impl Action for DeleteAlias {
@@ -329,11 +316,11 @@ impl Action for DeleteAlias {
 
     fn validate(&self) -> Result<(), ToolError> {
         check_unqualified("function_name", &self.function_name)?;
-        check_alias(&self.name)
+        check_alias(&self.alias)
     }
 
     fn targets(&self) -> Vec<Target> {
-        vec![alias_target(&self.function_name, &self.name)]
+        vec![alias_target(&self.function_name, &self.alias)]
     }
 
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
@@ -341,13 +328,13 @@ impl Action for DeleteAlias {
         client
             .delete_alias()
             .function_name(&self.function_name)
-            .name(&self.name)
+            .name(&self.alias)
             .send()
             .await
             .map_err(lambda_error)?;
         Ok(Output::new(
-            format!("Deleted alias {} of {}.", self.name, self.function_name),
-            json!({"function_name": self.function_name, "name": self.name}),
+            format!("Deleted alias {} of {}.", self.alias, self.function_name),
+            json!({"function_name": self.function_name, "name": self.alias}),
         ))
     }
 }
@@ -358,10 +345,10 @@ pub fn alias_target(function: &str, alias: &str) -> Target {
 }
 
 fn check_alias(name: &str) -> Result<(), ToolError> {
-    check_qualifier("name", name)?;
+    check_qualifier("alias", name)?;
     if name == "$LATEST" || name.chars().all(|c| c.is_ascii_digit()) {
         return Err(ToolError::invalid(format!(
-            "alias name '{name}' cannot be a version; use a word such as live"
+            "alias '{name}' cannot be a version; use a word such as live"
         )));
     }
     Ok(())
@@ -382,11 +369,11 @@ fn check_routing(
     additional: &Option<String>,
     weight: Option<f64>,
 ) -> Result<(), ToolError> {
-    check_version("function_version", version)?;
+    check_version("version", version)?;
     match (additional, weight) {
         (None, None) => Ok(()),
         (Some(a), Some(w)) => {
-            check_version("additional_version", a)?;
+            check_version("canary_version", a)?;
             if a == version || a == "$LATEST" || version == "$LATEST" {
                 return Err(ToolError::invalid(
                     "weighted routing is between two different published versions",
@@ -394,13 +381,13 @@ fn check_routing(
             }
             if !(0.0..=1.0).contains(&w) {
                 return Err(ToolError::invalid(
-                    "additional_weight is the share of traffic for additional_version, 0 to 1",
+                    "canary_weight is the share of traffic for canary_version, 0 to 1",
                 ));
             }
             Ok(())
         }
         _ => Err(ToolError::invalid(
-            "additional_version and additional_weight go together",
+            "canary_version and canary_weight go together",
         )),
     }
 }
