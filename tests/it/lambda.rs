@@ -16,7 +16,7 @@ use espada_aws::{
 use serde_json::{Value, json};
 
 use crate::{
-    faults::{Fault, proxy, via},
+    faults::{Fault, last_audit, proxy, via},
     harness::{Moto, REGION, call, confirmed_in, err_in, moto, ok_in},
 };
 
@@ -89,9 +89,10 @@ fn source(text: &str) -> Value {
     json!({"index.py": format!("def handler(event, context):\n    return {text:?}\n")})
 }
 
-/// A function made through the tool, tagged with `env`.
+/// A function made through the tool, tagged with `env` (setting an environment tag is
+/// confirmed first).
 async fn function(d: &Dispatcher, role: &str, name: &str, env: &str) -> Value {
-    ok(
+    confirmed(
         d,
         json!({"action": "create_function", "function_name": name, "runtime": "python3.12",
                "handler": "index.handler", "role": role, "inline_code": source("v1"),
@@ -168,7 +169,7 @@ async fn functions_from_inline_code_and_s3_with_updates() {
     let m = moto().await;
     let d = m.dispatcher();
     let role = role(&m).await;
-    let made = ok(
+    let made = confirmed(
         &d,
         json!({"action": "create_function", "function_name": "orders", "runtime": "python3.12",
                "handler": "index.handler", "role": role, "inline_code": source("v1"),
@@ -957,7 +958,7 @@ async fn read_only_mode_lists_and_refuses_changes() {
 
 /// A production function cannot be reached as anything else: through its alias, a qualified
 /// ARN, its URL, a permission, a schedule or an event source mapping, the call is judged in
-/// production (which needs a change request), and nothing changes in moto.
+/// production, and the high ones need a change request.
 #[tokio::test]
 async fn a_production_function_is_production_through_its_alias_url_and_mappings() {
     let m = moto().await;
@@ -1033,22 +1034,36 @@ async fn a_production_function_is_production_through_its_alias_url_and_mappings(
         json!({"action": "create_event_source_mapping", "function_name": "payments:live",
                "event_source_arn": qarn}),
     ];
-    for args in calls {
+    // Each call is judged in production (the audit record says so), whether the policy then
+    // asks for a change request (high and flagged calls) or lets it run (medium ones). Dry
+    // runs, so that nothing changes while the environments are checked.
+    for mut args in calls {
+        args["dry_run"] = json!(true);
         let r = call(&d, LAMBDA, args.clone()).await;
-        let text = match &r {
-            Ok(v) => v.to_string(),
-            Err(e) => e.to_string(),
-        };
-        assert!(
-            text.contains("production"),
-            "{args} should be judged in production: {text}"
-        );
-        assert!(
-            r.as_ref().map_or(true, |v| v["status"].is_string()),
-            "{args} ran: {text}"
+        let record = last_audit(&d);
+        assert_eq!(
+            record.environment.as_deref(),
+            Some("production"),
+            "{args}: {r:?} {record:?}"
         );
     }
-    // Nothing changed in moto.
+    // The high ones are refused without a change request, for real.
+    for args in [
+        json!({"action": "update_alias", "function_name": "payments", "alias": "live",
+               "version": "$LATEST"}),
+        json!({"action": "add_permission", "function_name": format!("{arn}:live"),
+               "statement_id": "s", "principal": "*"}),
+        json!({"action": "delete_event_source_mapping", "uuid": mapping}),
+    ] {
+        let e = call(&d, LAMBDA, args.clone()).await.unwrap_err();
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("production changes need a change request"),
+            "{args}: {e}"
+        );
+    }
     let a = lc
         .get_alias()
         .function_name("payments")
@@ -1056,18 +1071,7 @@ async fn a_production_function_is_production_through_its_alias_url_and_mappings(
         .send()
         .await
         .unwrap();
-    assert!(
-        a.routing_config()
-            .is_none_or(|r| { r.additional_version_weights().is_none_or(|w| w.is_empty()) })
-    );
-    assert!(
-        lc.get_function_url_config()
-            .function_name("payments")
-            .qualifier("live")
-            .send()
-            .await
-            .is_err()
-    );
+    assert_eq!(a.function_version(), Some("1"));
     assert!(
         lc.get_policy()
             .function_name("payments")
@@ -1075,15 +1079,6 @@ async fn a_production_function_is_production_through_its_alias_url_and_mappings(
             .send()
             .await
             .is_err()
-    );
-    assert_eq!(
-        lc.get_function_concurrency()
-            .function_name("payments")
-            .send()
-            .await
-            .unwrap()
-            .reserved_concurrent_executions(),
-        None
     );
     assert!(
         lc.get_event_source_mapping()
