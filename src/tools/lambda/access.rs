@@ -29,7 +29,7 @@ use crate::{
 pub struct CreateFunctionUrl {
     pub function_name: String,
     pub qualifier: Option<String>,
-    /// AWS_IAM (default) or NONE (public)
+    /// AWS_IAM or NONE
     pub auth_type: Option<String>,
 }
 
@@ -204,9 +204,7 @@ impl Action for DeleteFunctionUrl {
 pub struct AddPermission {
     pub function_name: String,
     pub statement_id: String,
-    /// e.g. s3.amazonaws.com, an account id
     pub principal: String,
-    /// The bucket, rule or API allowed
     pub source_arn: Option<String>,
     pub source_account: Option<String>,
 }
@@ -389,10 +387,9 @@ impl Action for ListEventSourceMappings {
 #[serde(deny_unknown_fields)]
 pub struct CreateEventSourceMapping {
     pub function_name: String,
-    /// SQS queue, Kinesis or DynamoDB stream
     pub event_source_arn: String,
     pub batch_size: Option<i32>,
-    /// Streams: TRIM_HORIZON or LATEST
+    /// TRIM_HORIZON or LATEST
     pub starting_position: Option<String>,
 }
 
@@ -498,7 +495,6 @@ impl Action for CreateEventSourceMapping {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteEventSourceMapping {
-    /// Mapping UUID
     pub uuid: String,
 }
 

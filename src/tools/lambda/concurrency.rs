@@ -17,7 +17,6 @@ use crate::{
 #[serde(deny_unknown_fields)]
 pub struct PutReservedConcurrency {
     pub function_name: String,
-    /// 0 stops all invocations
     pub concurrency: i32,
 }
 

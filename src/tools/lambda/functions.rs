@@ -14,7 +14,7 @@ use aws_sdk_lambda::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{
     Code, check_function, check_unqualified, function_target, lambda_error, lambda_tags, once,
@@ -123,13 +123,13 @@ impl Action for ListFunctions {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetFunction {
-    /// Name or ARN (fn:alias for an alias)
+    /// Name or ARN
     pub function_name: String,
 }
 
 impl Action for GetFunction {
     const NAME: &'static str = "get_function";
-    const DESCRIPTION: &'static str = "Configuration, env var names, tags";
+    const DESCRIPTION: &'static str = "Configuration, env names, tags";
     const ACCESS: Access = Access::Read;
     const RISK: Risk = Risk::Low;
 
@@ -199,13 +199,13 @@ impl Action for GetFunction {
 #[serde(deny_unknown_fields)]
 pub struct CreateFunction {
     pub function_name: String,
-    /// e.g. python3.12, nodejs20.x
+    /// e.g. python3.12
     pub runtime: String,
     /// e.g. index.handler
     pub handler: String,
     /// Execution role ARN
     pub role: String,
-    /// {"index.py": "source"}, zipped by the server
+    /// {"index.py": "..."}
     pub inline_code: Option<BTreeMap<String, String>>,
     /// s3://bucket/key of a ZIP
     pub s3_uri: Option<String>,
@@ -217,7 +217,6 @@ pub struct CreateFunction {
     pub environment_secrets: Option<BTreeMap<String, String>>,
     pub subnet_ids: Option<Vec<String>>,
     pub security_group_ids: Option<Vec<String>>,
-    /// Layer version ARNs
     pub layers: Option<Vec<String>>,
     /// x86_64 or arm64
     pub architecture: Option<String>,
@@ -321,7 +320,6 @@ pub struct UpdateFunctionCode {
     pub function_name: String,
     pub inline_code: Option<BTreeMap<String, String>>,
     pub s3_uri: Option<String>,
-    /// Publish a version of it
     pub publish: Option<bool>,
 }
 
@@ -506,8 +504,7 @@ impl Action for DeleteFunction {
 #[serde(deny_unknown_fields)]
 pub struct Invoke {
     pub function_name: String,
-    /// JSON event
-    pub payload: Option<Value>,
+    pub payload: Option<Map<String, Value>>,
     /// RequestResponse or Event
     pub invocation_type: Option<String>,
 }
@@ -539,7 +536,7 @@ impl Action for Invoke {
         let size = self
             .payload
             .as_ref()
-            .map(|p| p.to_string().len())
+            .map(|p| Value::Object(p.clone()).to_string().len())
             .unwrap_or(0);
         if size > 256 * 1024 {
             return Err(ToolError::invalid(format!(
@@ -570,7 +567,7 @@ impl Action for Invoke {
         let payload = self
             .payload
             .as_ref()
-            .map(|p| p.to_string())
+            .map(|p| Value::Object(p.clone()).to_string())
             .unwrap_or_else(|| "{}".into());
         let out = client
             .invoke()

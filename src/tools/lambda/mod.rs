@@ -36,8 +36,7 @@ use crate::{
 pub static TOOL: Tool = Tool {
     name: "aws_lambda",
     toolset: "lambda",
-    about: "Lambda functions, invoke, versions, aliases, concurrency, layers, URLs, permissions, \
-            triggers, schedules.",
+    about: "Lambda functions, versions, aliases, concurrency, layers, URLs, triggers.",
     actions: &[
         ActionDef::of::<functions::ListFunctions>(),
         ActionDef::of::<functions::GetFunction>(),

@@ -28,7 +28,7 @@ pub struct ScheduleFunction {
     pub expression: String,
     /// Role Scheduler assumes
     pub role_arn: String,
-    pub payload: Option<Value>,
+    pub payload: Option<serde_json::Map<String, Value>>,
     /// IANA, default UTC
     pub time_zone: Option<String>,
 }
@@ -123,7 +123,7 @@ impl Action for ScheduleFunction {
         let input = self
             .payload
             .as_ref()
-            .map(Value::to_string)
+            .map(|p| Value::Object(p.clone()).to_string())
             .unwrap_or_else(|| "{}".into());
         let target = Call::builder()
             .arn(&arn)

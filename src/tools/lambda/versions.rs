@@ -167,12 +167,11 @@ impl Action for ListAliases {
 #[serde(deny_unknown_fields)]
 pub struct CreateAlias {
     pub function_name: String,
-    /// Alias, e.g. live
     pub alias: String,
     pub version: String,
-    /// Second version for weighted routing
+    /// Weighted second version
     pub canary_version: Option<String>,
-    /// Its share of traffic, 0-1
+    /// 0-1
     pub canary_weight: Option<f64>,
 }
 
