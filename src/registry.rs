@@ -221,6 +221,19 @@ pub enum Kind {
     EksFargateProfile,
     /// An ECR repository, by name.
     EcrRepository,
+    /// A Lambda function (name or ARN, never qualified): its tags, by ListTags on its ARN.
+    LambdaFunction,
+    // A function's alias or version (`fn:qualifier`), URL, permission statement and the
+    // Scheduler schedule that invokes it take their function's environment (their parent).
+    LambdaAlias,
+    FunctionUrl,
+    LambdaPermission,
+    LambdaSchedule,
+    /// An event source mapping, by UUID: the tags of the function it feeds (read from the
+    /// mapping); a new one is given its function as parent.
+    EventSourceMapping,
+    /// Lambda layers have no tags: the account's environment.
+    LambdaLayer,
 }
 
 impl Kind {
@@ -244,11 +257,13 @@ impl Kind {
             AccessAnalyzer => "access-analyzer",
             TaggedInstances => "ec2",
             Budget => "budgets",
-            Schedule => "scheduler",
             DbInstance | DbSnapshot | DbCluster | DbSubnetGroup | DbParameterGroup => "rds",
             EcsCluster | EcsService | EcsTask => "ecs",
             EksCluster | EksNodegroup | EksFargateProfile => "eks",
             EcrRepository => "ecr",
+            Schedule | LambdaSchedule => "scheduler",
+            LambdaFunction | LambdaAlias | FunctionUrl | LambdaPermission | EventSourceMapping
+            | LambdaLayer => "lambda",
         }
     }
 

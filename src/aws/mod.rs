@@ -506,6 +506,7 @@ sdk_clients!(
     aws_sdk_cloudwatchlogs,
     aws_sdk_xray,
     aws_sdk_synthetics,
+    aws_sdk_lambda,
 );
 
 /// S3 addresses buckets path-style under an endpoint override (see [`s3_config`]).

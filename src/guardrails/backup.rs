@@ -174,4 +174,28 @@ pub async fn snapshot_rds(
             format!("aws_rds restore_from_snapshot with snapshot_id {snap} and a new instance_id");
         Ok((snap, restore))
     }
+/// Before `update_function_code` and `delete_function` of a Lambda function: its current code
+/// and configuration published as a version (PublishVersion; unchanged code answers with the
+/// version that already holds it). Returns (function, version ARN, version).
+pub async fn publish_function_versions(
+    client: &aws_sdk_lambda::Client,
+    functions: &[String],
+    description: &str,
+) -> std::result::Result<Vec<(String, String, String)>, ToolError> {
+    let mut made = Vec::new();
+    for f in functions {
+        let out = client
+            .publish_version()
+            .function_name(f)
+            .description(description)
+            .send()
+            .await
+            .map_err(ToolError::from_sdk)?;
+        made.push((
+            f.clone(),
+            out.function_arn().unwrap_or_default().to_string(),
+            out.version().unwrap_or_default().to_string(),
+        ));
+    }
+    Ok(made)
 }

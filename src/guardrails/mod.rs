@@ -728,11 +728,15 @@ impl Guardrails {
         at: At<'_>,
         aws: &AwsPool,
     ) -> Result<Vec<Backup>, ToolError> {
-        let instances: Vec<String> = targets
-            .iter()
-            .filter(|t| t.kind == Kind::Instance)
-            .map(|t| t.id.clone())
-            .collect();
+        let of_kind = |kind: Kind| -> Vec<String> {
+            targets
+                .iter()
+                .filter(|t| t.kind == kind)
+                .map(|t| t.id.clone())
+                .collect()
+        };
+        let instances = of_kind(Kind::Instance);
+        let functions = of_kind(Kind::LambdaFunction);
         let reason = format!("{tool} {action}");
         let region_name = at
             .region
@@ -780,6 +784,40 @@ impl Guardrails {
                 created_at: String::new(),
                 restore: Some(restore),
             });
+        }
+        // Lambda functions: the current code and configuration published as a version.
+        if !functions.is_empty() {
+            let made = backup::publish_function_versions(
+                &aws.client(at, None).await,
+                &functions,
+                &format!("espada-aws backup before {reason}"),
+            )
+            .await?;
+            // DeleteFunction without a qualifier deletes the published versions too: the
+            // record says so instead of promising a restore it cannot give.
+            let deletes = action == "delete_function";
+            backups.extend(made.into_iter().map(|(function, arn, version)| Backup {
+                id: String::new(),
+                reason: format!("{reason}: published as version {version}"),
+                resource_id: function.clone(),
+                kind: "lambda-version".into(),
+                backup_id: arn,
+                region: region_name.clone(),
+                created_at: String::new(),
+                restore: Some(if deletes {
+                    format!(
+                        "the delete removes every version with the function; copy the code out \
+                         first (get_function {function}:{version} with sensitive data allowed \
+                         gives its download URL) to be able to recreate it"
+                    )
+                } else {
+                    format!(
+                        "point aliases at version {version} (aws_lambda update_alias \
+                         function_version {version}) or read its code with get_function \
+                         {function}:{version}"
+                    )
+                }),
+            }));
         }
         if backups.is_empty() {
             return Ok(Vec::new());

@@ -5,6 +5,7 @@ pub mod containers;
 pub mod cost;
 pub mod ec2;
 pub mod guardrails;
+pub mod lambda;
 pub mod network;
 pub mod organization;
 pub mod rds;
@@ -25,6 +26,7 @@ pub static ALL: &[&Tool] = &[
     &organization::TOOL,
     &rds::TOOL,
     &containers::TOOL,
+    &lambda::TOOL,
     &guardrails::TOOL,
 ];
 

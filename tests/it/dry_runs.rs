@@ -281,6 +281,8 @@ async fn fixture(m: &Moto) -> Fixture {
         .send()
         .await
         .unwrap();
+    // aws_lambda: a function for the tag lookups to read.
+    crate::lambda::plain_function(m, "fixture-fn").await;
     Fixture {
         policy,
         access_key,
@@ -484,6 +486,43 @@ fn arguments(action: &str, f: &Fixture) -> Option<Value> {
                                                "arn:aws:iam::123456789012:role/p"}),
         "delete_eks_cluster" => json!({"cluster": "k8s"}),
         "create_repository" => json!({"repository": "next"}),
+        // aws_lambda
+        "create_function" => json!({"function_name": "next", "runtime": "python3.12",
+                                    "handler": "index.handler",
+                                    "role": "arn:aws:iam::123456789012:role/ops",
+                                    "inline_code": {"index.py": "x = 1"}}),
+        "update_function_code" => json!({"function_name": "fixture-fn",
+                                         "inline_code": {"index.py": "x = 2"}}),
+        "update_function_configuration" => json!({"function_name": "fixture-fn",
+                                                  "memory_size": 256}),
+        "delete_function"
+        | "publish_version"
+        | "delete_reserved_concurrency"
+        | "create_function_url"
+        | "delete_function_url" => {
+            json!({"function_name": "fixture-fn"})
+        }
+        "invoke" => json!({"function_name": "fixture-fn", "payload": {"a": 1}}),
+        "create_alias" => json!({"function_name": "fixture-fn", "alias": "live",
+                                 "version": "$LATEST"}),
+        "update_alias" => json!({"function_name": "fixture-fn", "alias": "live",
+                                 "version": "1"}),
+        "delete_alias" => json!({"function_name": "fixture-fn", "alias": "live"}),
+        "put_reserved_concurrency" => json!({"function_name": "fixture-fn", "concurrency": 0}),
+        "put_provisioned_concurrency" => json!({"function_name": "fixture-fn",
+                                                "qualifier": "live", "concurrency": 2}),
+        "publish_layer_version" => json!({"layer_name": "next",
+                                          "inline_code": {"python/x.py": "x = 1"}}),
+        "delete_layer_version" => json!({"layer_name": "next", "version_number": 1}),
+        "add_permission" => json!({"function_name": "fixture-fn", "statement_id": "s",
+                                   "principal": "*"}),
+        "remove_permission" => json!({"function_name": "fixture-fn", "statement_id": "s"}),
+        "create_event_source_mapping" => json!({"function_name": "fixture-fn",
+            "event_source_arn": "arn:aws:sqs:us-east-1:123456789012:q"}),
+        "delete_event_source_mapping" => json!({"uuid": "6f1c4e2a-0000-4000-8000-000000000001"}),
+        "schedule_function" => json!({"function_name": "fixture-fn", "schedule_name": "nightly",
+                                      "expression": "cron(0 0 * * ? *)",
+                                      "role_arn": "arn:aws:iam::123456789012:role/ops"}),
         _ => return None,
     })
 }

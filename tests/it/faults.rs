@@ -391,8 +391,8 @@ fn service_of(req: &Request) -> String {
 }
 
 /// The operation of a request, by protocol: `Action=` in a query body, `X-Amz-Target` for JSON
-/// protocols, the path for Smithy RPC v2 CBOR, method and path for S3, CloudFront and
-/// EventBridge Scheduler.
+/// protocols, the path for Smithy RPC v2 CBOR, method and path for S3, CloudFront,
+/// EventBridge Scheduler and Lambda.
 fn operation_of(req: &Request, service: &str) -> String {
     if let Some(t) = req.header("x-amz-target") {
         return t.rsplit('.').next().unwrap_or(t).to_string();
@@ -407,6 +407,7 @@ fn operation_of(req: &Request, service: &str) -> String {
         "cloudfront" => cloudfront_operation(req),
         "scheduler" => scheduler_operation(req),
         "eks" => eks_operation(req),
+        "lambda" => lambda_operation(req),
         _ => {
             let body = String::from_utf8_lossy(&req.body);
             form(&body)
@@ -488,6 +489,48 @@ fn s3_operation(req: &Request) -> String {
 
 /// EventBridge Scheduler's REST paths: `/schedules[/name]`, `/schedule-groups[/name]`,
 /// `/tags/arn`.
+/// Lambda's REST paths (`/2015-03-31/functions/NAME/configuration`, `/2017-03-31/tags/ARN`,
+/// …): the reads by name, every other request as the method and resource, never a read.
+fn lambda_operation(req: &Request) -> String {
+    let path = req.target.split('?').next().unwrap_or("");
+    let parts: Vec<&str> = path.trim_matches('/').split('/').skip(1).collect();
+    let m = req.method.as_str();
+    let named = match (m, parts.as_slice()) {
+        ("GET", ["functions"]) => "ListFunctions",
+        ("GET", ["functions", _]) => "GetFunction",
+        ("GET", ["functions", _, "configuration"]) => "GetFunctionConfiguration",
+        ("GET", ["functions", _, "versions"]) => "ListVersionsByFunction",
+        ("GET", ["functions", _, "aliases"]) => "ListAliases",
+        ("GET", ["functions", _, "aliases", _]) => "GetAlias",
+        ("GET", ["functions", _, "url"]) => "GetFunctionUrlConfig",
+        ("GET", ["functions", _, "policy"]) => "GetPolicy",
+        ("GET", ["functions", _, "concurrency"]) => "GetFunctionConcurrency",
+        ("GET", ["tags", ..]) => "ListTags",
+        ("GET", ["event-source-mappings"]) => "ListEventSourceMappings",
+        ("GET", ["event-source-mappings", _]) => "GetEventSourceMapping",
+        ("GET", ["layers"]) => "ListLayers",
+        ("POST", ["functions"]) => "CreateFunction",
+        ("POST", ["functions", _, "invocations"]) => "Invoke",
+        ("POST", ["functions", _, "versions"]) => "PublishVersion",
+        ("DELETE", ["functions", _]) => "DeleteFunction",
+        _ => "",
+    };
+    if !named.is_empty() {
+        return named.into();
+    }
+    let verb = match m {
+        "GET" => "Get",
+        "PUT" => "Put",
+        "DELETE" => "Delete",
+        _ => "Post",
+    };
+    // Not a read unless named above: `Post…`, `Put…`, `Delete…`, or `LambdaGet…`.
+    match verb {
+        "Get" => format!("LambdaGet{}", parts.first().unwrap_or(&"")),
+        _ => format!("{verb}Lambda{}", parts.first().unwrap_or(&"")),
+    }
+}
+
 fn scheduler_operation(req: &Request) -> String {
     let path = req.target.split('?').next().unwrap_or("");
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();

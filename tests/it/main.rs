@@ -15,6 +15,8 @@ mod fail_closed;
 mod faults;
 mod guardrails;
 mod harness;
+mod lambda;
+mod lambda_mocked;
 mod layers;
 mod lost_responses;
 mod mcp;
