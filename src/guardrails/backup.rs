@@ -174,6 +174,8 @@ pub async fn snapshot_rds(
             format!("aws_rds restore_from_snapshot with snapshot_id {snap} and a new instance_id");
         Ok((snap, restore))
     }
+}
+
 /// Before `update_function_code` and `delete_function` of a Lambda function: its current code
 /// and configuration published as a version (PublishVersion; unchanged code answers with the
 /// version that already holds it). Returns (function, version ARN, version).

@@ -871,6 +871,10 @@ async fn rds(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
                 .await
                 .map_err(|e| e.to_string()),
         ));
+    }
+    out
+}
+
 /// Tags of Lambda functions (name or ARN, unqualified): GetFunctionConfiguration for the ARN,
 /// then ListTags. A function that does not exist has no tags; any other failure is `Err`.
 async fn functions(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> Results {
@@ -1047,6 +1051,8 @@ fn rds_tags(tags: &[aws_sdk_rds::types::Tag]) -> Tags {
             ))
         })
         .collect()
+}
+
 /// A function's tags, or `None` when it does not exist.
 pub async fn function_tags(
     client: &aws_sdk_lambda::Client,
