@@ -200,6 +200,17 @@ pub enum Kind {
     Budget,
     /// An EventBridge Scheduler schedule (`group/name`): the tags of the instances it acts on.
     Schedule,
+    /// An AWS Organizations member account (12 digits): the account map's environment for it
+    /// and its own Organizations tags.
+    OrgAccount,
+    /// An organizational unit (`ou-…`) or the root (`r-…`): the strictest of the accounts
+    /// under it (and an OU's own tags).
+    OrgUnit,
+    OrgRoot,
+    /// An organization policy (`p-…`): its own tags and the strictest of what it is attached to.
+    OrgPolicy,
+    /// An AWS RAM resource share (ARN): its own tags.
+    ResourceShare,
 }
 
 impl Kind {
@@ -224,6 +235,8 @@ impl Kind {
             TaggedInstances => "ec2",
             Budget => "budgets",
             Schedule => "scheduler",
+            OrgAccount | OrgUnit | OrgRoot | OrgPolicy => "organizations",
+            ResourceShare => "ram",
         }
     }
 

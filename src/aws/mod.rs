@@ -334,6 +334,8 @@ sdk_clients!(
     aws_sdk_scheduler,
     aws_sdk_cloudwatch,
     aws_sdk_pricing,
+    aws_sdk_organizations,
+    aws_sdk_ram,
 );
 
 /// S3 addresses buckets path-style under an endpoint override (see [`s3_config`]).

@@ -5,6 +5,7 @@ pub mod cost;
 pub mod ec2;
 pub mod guardrails;
 pub mod network;
+pub mod organization;
 pub mod s3;
 pub mod security;
 
@@ -19,6 +20,7 @@ pub static ALL: &[&Tool] = &[
     &s3::TOOL,
     &security::TOOL,
     &cost::TOOL,
+    &organization::TOOL,
     &guardrails::TOOL,
 ];
 

@@ -21,6 +21,7 @@ mod model;
 mod mrtr;
 mod network;
 mod network_mocked;
+mod organization;
 mod people;
 mod perf;
 mod ratelimit;
