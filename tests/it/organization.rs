@@ -715,13 +715,14 @@ async fn an_ou_holding_a_production_account_is_production() {
             .iter()
             .any(|t| t.target_id() == Some(prod_ou.as_str()))
     );
-    // The same from a development OU is not flagged; the root holds production accounts.
+    // The same from an OU without production accounts (untagged, not in the account map: no
+    // environment) is not flagged; the root holds production accounts.
     let (env, risk, _) = verdict(
         &d,
         json!({"action": "detach_policy", "policy_id": policy, "target_id": dev_ou}),
     )
     .await;
-    assert_eq!((env, risk), (json!("development"), json!("medium")));
+    assert_eq!((env, risk), (Value::Null, json!("medium")));
     let (env, risk, _) = verdict(
         &d,
         json!({"action": "disable_policy_type", "root_id": root}),
