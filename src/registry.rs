@@ -234,6 +234,17 @@ pub enum Kind {
     EventSourceMapping,
     /// Lambda layers have no tags: the account's environment.
     LambdaLayer,
+    /// An AWS Organizations member account (12 digits): the account map's environment for it
+    /// and its own Organizations tags.
+    OrgAccount,
+    /// An organizational unit (`ou-…`) or the root (`r-…`): the strictest of the accounts
+    /// under it (and an OU's own tags).
+    OrgUnit,
+    OrgRoot,
+    /// An organization policy (`p-…`): its own tags and the strictest of what it is attached to.
+    OrgPolicy,
+    /// An AWS RAM resource share (ARN): its own tags.
+    ResourceShare,
 }
 
 impl Kind {
@@ -264,6 +275,8 @@ impl Kind {
             Schedule | LambdaSchedule => "scheduler",
             LambdaFunction | LambdaAlias | FunctionUrl | LambdaPermission | EventSourceMapping
             | LambdaLayer => "lambda",
+            OrgAccount | OrgUnit | OrgRoot | OrgPolicy => "organizations",
+            ResourceShare => "ram",
         }
     }
 

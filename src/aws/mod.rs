@@ -507,6 +507,8 @@ sdk_clients!(
     aws_sdk_xray,
     aws_sdk_synthetics,
     aws_sdk_lambda,
+    aws_sdk_organizations,
+    aws_sdk_ram,
 );
 
 /// S3 addresses buckets path-style under an endpoint override (see [`s3_config`]).

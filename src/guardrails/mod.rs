@@ -309,7 +309,7 @@ impl Guardrails {
         let found = if call.access == Access::Read {
             BTreeMap::new()
         } else {
-            tags::lookup(aws, call.at(), call.targets).await
+            tags::lookup(aws, call.at(), call.targets, &env_config.accounts).await
         };
         // Each target's environment is the strictest that its tags, its parents' tags and the
         // call's own tags name; where none names one, the fallback. The call's environment is

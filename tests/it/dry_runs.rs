@@ -527,6 +527,140 @@ fn arguments(action: &str, f: &Fixture) -> Option<Value> {
     })
 }
 
+/// An organization in moto for `aws_organization`: its root, an OU, a member account, an SCP
+/// and a RAM resource share.
+struct OrgFixture {
+    root: String,
+    ou: String,
+    account: String,
+    policy: String,
+    share: String,
+}
+
+async fn org_fixture(m: &Moto) -> OrgFixture {
+    use aws_sdk_organizations::config::{BehaviorVersion, Credentials, Region};
+    let creds = Credentials::new("testing", "testing", None, None, "test");
+    let org = aws_sdk_organizations::Client::from_conf(
+        aws_sdk_organizations::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&m.url)
+            .credentials_provider(creds.clone())
+            .build(),
+    );
+    org.create_organization().send().await.unwrap();
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    let ou = org
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name("Workloads")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    let request = org
+        .create_account()
+        .account_name("member")
+        .email("member@example.com")
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    let account = org
+        .describe_create_account_status()
+        .create_account_request_id(request)
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_string();
+    let policy = org
+        .create_policy()
+        .name("deny-leave")
+        .description("d")
+        .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    let ram = aws_sdk_ram::Client::from_conf(
+        aws_sdk_ram::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&m.url)
+            .credentials_provider(creds)
+            .build(),
+    );
+    let share = ram
+        .create_resource_share()
+        .name("shared")
+        .send()
+        .await
+        .unwrap()
+        .resource_share()
+        .unwrap()
+        .resource_share_arn()
+        .unwrap()
+        .to_string();
+    OrgFixture {
+        root,
+        ou,
+        account,
+        policy,
+        share,
+    }
+}
+
+/// Minimal valid arguments for every mutating `aws_organization` action (its action names
+/// repeat other tools').
+fn org_arguments(action: &str, o: &OrgFixture) -> Option<Value> {
+    Some(match action {
+        "create_account" => json!({"account_name": "next", "email": "next@example.com"}),
+        "move_account" => json!({"account_id": o.account, "source_parent_id": o.root,
+                                 "destination_parent_id": o.ou}),
+        "remove_account" => json!({"account_id": o.account}),
+        "create_organizational_unit" => json!({"parent_id": o.root, "name": "Next"}),
+        "rename_organizational_unit" => json!({"ou_id": o.ou, "name": "Renamed"}),
+        "delete_organizational_unit" => json!({"ou_id": o.ou}),
+        "create_policy" => json!({"name": "next", "template": "deny-root-user"}),
+        "update_policy" => json!({"policy_id": o.policy, "template": "protect-config"}),
+        "delete_policy" => json!({"policy_id": o.policy}),
+        "attach_policy" | "detach_policy" => json!({"policy_id": o.policy, "target_id": o.ou}),
+        "enable_policy_type" => json!({"root_id": o.root, "policy_type": "TAG_POLICY"}),
+        "disable_policy_type" => json!({"root_id": o.root}),
+        "register_delegated_administrator" | "deregister_delegated_administrator" => {
+            json!({"account_id": o.account, "service_principal": "guardduty.amazonaws.com"})
+        }
+        "create_resource_share" => json!({"name": "next"}),
+        "delete_resource_share" => json!({"resource_share_arn": o.share}),
+        "invite_account" => json!({"account": "210987654321"}),
+        "tag_resource" => json!({"resource_id": o.account, "tags": {"team": "a"}}),
+        "untag_resource" => json!({"resource_id": o.account, "tag_keys": ["team"]}),
+        _ => return None,
+    })
+}
+
 /// What a dry run of `action` sent that it should not have.
 fn forbidden(p: &FaultProxy, kind: DryRun) -> Vec<String> {
     p.seen()
@@ -544,13 +678,19 @@ fn forbidden(p: &FaultProxy, kind: DryRun) -> Vec<String> {
 async fn dry_runs_send_no_mutating_request() {
     let m = moto().await;
     let f = fixture(&m).await;
+    let o = org_fixture(&m).await;
     let p = proxy(&m).await;
     let d = via(&m, &p, 1, false);
     let mut checked = 0;
     let mut ignored = Vec::new();
     for tool in ALL.iter().filter(|t| t.name != "aws_guardrails") {
         for def in tool.actions.iter().filter(|a| a.access != Access::Read) {
-            let Some(Value::Object(mut args)) = arguments(def.name, &f) else {
+            let args = if tool.name == "aws_organization" {
+                org_arguments(def.name, &o)
+            } else {
+                arguments(def.name, &f)
+            };
+            let Some(Value::Object(mut args)) = args else {
                 panic!(
                     "{} {} has no minimal arguments in dry_runs.rs: add them",
                     tool.name, def.name

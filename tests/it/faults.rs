@@ -408,6 +408,7 @@ fn operation_of(req: &Request, service: &str) -> String {
         "scheduler" => scheduler_operation(req),
         "eks" => eks_operation(req),
         "lambda" => lambda_operation(req),
+        "ram" => ram_operation(req),
         _ => {
             let body = String::from_utf8_lossy(&req.body);
             form(&body)
@@ -485,6 +486,40 @@ fn s3_operation(req: &Request) -> String {
         ("DELETE", true) => "DeleteObject".into(),
         _ => format!("{verb}Unknown"),
     }
+}
+
+/// AWS RAM's REST paths are the operation's name in lower case (`POST /getresourceshares`):
+/// its verb, then the rest, enough to tell reads from changes.
+fn ram_operation(req: &Request) -> String {
+    let path = req.target.split('?').next().unwrap_or("").trim_matches('/');
+    const VERBS: &[&str] = &[
+        "get",
+        "list",
+        "create",
+        "delete",
+        "update",
+        "associate",
+        "disassociate",
+        "enable",
+        "accept",
+        "reject",
+        "tag",
+        "untag",
+        "promote",
+        "replace",
+        "set",
+    ];
+    let Some(verb) = VERBS.iter().find(|v| path.starts_with(**v)) else {
+        return "Unknown".into();
+    };
+    let rest = &path[verb.len()..];
+    let mut name = verb[..1].to_uppercase() + &verb[1..];
+    let mut chars = rest.chars();
+    if let Some(c) = chars.next() {
+        name.push(c.to_ascii_uppercase());
+        name.extend(chars);
+    }
+    name
 }
 
 /// EventBridge Scheduler's REST paths: `/schedules[/name]`, `/schedule-groups[/name]`,

@@ -25,6 +25,7 @@ mod model;
 mod mrtr;
 mod network;
 mod network_mocked;
+mod organization;
 mod people;
 mod perf;
 mod plans;
