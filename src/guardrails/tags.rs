@@ -1365,25 +1365,6 @@ pub fn s3_origin_bucket(domain: &str) -> Option<&str> {
     (rest.ends_with("amazonaws.com") || rest.ends_with("amazonaws.com.cn")).then_some(bucket)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origin_buckets_from_domains() {
-        assert_eq!(s3_origin_bucket("site.s3.amazonaws.com"), Some("site"));
-        assert_eq!(
-            s3_origin_bucket("my.site.s3.eu-west-1.amazonaws.com"),
-            Some("my.site")
-        );
-        assert_eq!(
-            s3_origin_bucket("b.s3.cn-north-1.amazonaws.com.cn"),
-            Some("b")
-        );
-        assert_eq!(s3_origin_bucket("example.com"), None);
-    }
-}
-
 /// The most accounts read to tell the environment of one OU, root or policy; beyond it the
 /// environment cannot be told and a mutating call is refused.
 pub const MAX_ORG_ACCOUNTS: usize = 2000;
@@ -1607,4 +1588,23 @@ async fn resource_shares(aws: &AwsPool, at: At<'_>, ids: &[(Kind, String)]) -> R
         out.push(((*kind, arn.clone()), found));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_buckets_from_domains() {
+        assert_eq!(s3_origin_bucket("site.s3.amazonaws.com"), Some("site"));
+        assert_eq!(
+            s3_origin_bucket("my.site.s3.eu-west-1.amazonaws.com"),
+            Some("my.site")
+        );
+        assert_eq!(
+            s3_origin_bucket("b.s3.cn-north-1.amazonaws.com.cn"),
+            Some("b")
+        );
+        assert_eq!(s3_origin_bucket("example.com"), None);
+    }
 }
