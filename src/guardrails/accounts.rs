@@ -1,7 +1,7 @@
 //! Other accounts: which ones a call may reach, through which role, under which names. A call
 //! names an account (an alias, a 12-digit id or a role ARN) and the guardrails resolve it here,
 //! against an allowlist a person keeps in the guardrails settings (config key `accounts`,
-//! changed with `update_config`, a guardrails change). Anything not on the list is refused
+//! changed with `update_config account_access`, a guardrails change). Anything not on the list is refused
 //! before any AWS call.
 
 use std::collections::BTreeMap;
@@ -154,7 +154,7 @@ impl AccountsConfig {
             Err(ToolError::Refused(format!(
                 "account {} (role {}) is not on the guardrails' account allowlist, so nothing \
                  was sent to AWS. Accounts and roles that may be assumed are chosen by a person \
-                 (aws_guardrails update_config accounts.allowed, a guardrails change); allowed \
+                 (aws_guardrails update_config account_access.allowed, a guardrails change); allowed \
                  now: {}",
                 target.id,
                 target.role_arn,

@@ -1437,7 +1437,11 @@ async fn org_tree(
     kind: Kind,
     id: &str,
 ) -> Result<Vec<Tags>, ToolError> {
-    let members = org_accounts_under(client, kind, id).await?;
+    // An OU or root that does not exist has no tags, like any other resource.
+    let members = match org_accounts_under(client, kind, id).await {
+        Err(e) if e.aws_code() == Some("ParentNotFoundException") => return Ok(Vec::new()),
+        other => other?,
+    };
     let mut sets = Vec::new();
     if kind == Kind::OrgUnit {
         sets.push(org_tags(client, id).await?);

@@ -583,6 +583,18 @@ async fn every_destructive_action_is_gated() {
                 let field = field.as_str().unwrap();
                 let value = match schema["properties"][field]["type"].as_str() {
                     _ if field.contains("cidr") => json!("10.0.0.0/24"),
+                    // Organizations ids are checked for their form before anything else.
+                    _ if field == "account_id" => json!("210987654321"),
+                    _ if field == "ou_id" => json!("ou-ab12-cd34ef56"),
+                    _ if field == "policy_id" && tool.name == "aws_organization" => {
+                        json!("p-abcd1234")
+                    }
+                    _ if field == "root_id" => json!("r-ab12"),
+                    _ if field == "target_id" => json!("ou-ab12-cd34ef56"),
+                    _ if field == "uuid" => json!("14e0db71-5d35-4eb5-b481-8945cf9d10c2"),
+                    _ if field == "resource_share_arn" => {
+                        json!("arn:aws:ram:us-east-1:123456789012:resource-share/0a1b2c3d-4e5f")
+                    }
                     Some("array") => json!(["x-gate-test"]),
                     Some("boolean") => json!(true),
                     Some("integer") | Some("number") => json!(1),
@@ -596,6 +608,9 @@ async fn every_destructive_action_is_gated() {
                 if schema["properties"].get(either).is_some() && !args.contains_key(either) {
                     args.insert(either.into(), json!("x-gate-test"));
                 }
+            }
+            if a.name == "update_function_code" {
+                args.insert("s3_uri".into(), json!("s3://x-gate-test/code.zip"));
             }
             let r = call(&d, tool.name, Value::Object(args.clone())).await;
             let r = r.unwrap_or_else(|e| panic!("{} {}: {e}", tool.name, a.name));

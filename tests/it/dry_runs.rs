@@ -654,7 +654,7 @@ fn org_arguments(action: &str, o: &OrgFixture) -> Option<Value> {
         }
         "create_resource_share" => json!({"name": "next"}),
         "delete_resource_share" => json!({"resource_share_arn": o.share}),
-        "invite_account" => json!({"account": "210987654321"}),
+        "invite_account" => json!({"invitee": "210987654321"}),
         "tag_resource" => json!({"resource_id": o.account, "tags": {"team": "a"}}),
         "untag_resource" => json!({"resource_id": o.account, "tag_keys": ["team"]}),
         _ => return None,

@@ -334,8 +334,8 @@ async fn an_scp_from_every_template_is_created_attached_and_reads_back() {
         let mut args = json!({"action": "create_policy", "name": name, "template": name,
                               "description": "from a template"});
         let (r, t) = match *param {
-            Some("regions") => {
-                args["regions"] = json!(regions);
+            Some("allowed_regions") => {
+                args["allowed_regions"] = json!(regions);
                 (Some(regions.as_slice()), None)
             }
             Some(_) => {
@@ -349,7 +349,7 @@ async fn an_scp_from_every_template_is_created_attached_and_reads_back() {
         // The tool's own view of a template matches what was stored.
         let shown = ok(
             &d,
-            json!({"action": "get_scp_template", "template": name, "regions": r,
+            json!({"action": "get_scp_template", "template": name, "allowed_regions": r,
                    "instance_types": t}),
         )
         .await;
@@ -409,7 +409,7 @@ async fn an_scp_from_every_template_is_created_attached_and_reads_back() {
     ok(
         &d,
         json!({"action": "update_policy", "policy_id": ids[6], "template": "restrict-regions",
-               "regions": ["us-east-1"]}),
+               "allowed_regions": ["us-east-1"]}),
     )
     .await;
     let held = org(&m)
@@ -772,8 +772,10 @@ async fn an_ou_holding_a_production_account_is_production() {
 #[tokio::test]
 async fn an_ou_whose_accounts_cannot_be_listed_refuses_changes() {
     let m = moto().await;
-    organization(&m).await;
-    let d = m.dispatcher();
+    let root = organization(&m).await;
+    let p = crate::faults::proxy(&m).await;
+    let d = crate::faults::via(&m, &p, 1, false);
+    let unit = ou(&d, &root, "team").await;
     let v = ok(
         &d,
         json!({"action": "create_policy", "name": "deny-leave", "template":
@@ -781,14 +783,15 @@ async fn an_ou_whose_accounts_cannot_be_listed_refuses_changes() {
     )
     .await;
     let policy = v["data"]["id"].as_str().unwrap().to_string();
-    // An OU id that names nothing moto can list: its accounts cannot be read.
+    // The OU's accounts cannot be listed (access denied): its environment cannot be told.
+    p.fault("ListAccountsForParent", crate::faults::Fault::Deny);
     let e = err_in(
         &d,
         ORG,
-        json!({"action": "attach_policy", "policy_id": policy,
-               "target_id": "ou-zzzz-zzzzzzzz"}),
+        json!({"action": "attach_policy", "policy_id": policy, "target_id": unit}),
     )
     .await;
+    assert!(p.seen_op("AttachPolicy").is_empty());
     assert_eq!(e["error"], "refused", "{e}");
     assert!(
         e["message"].as_str().unwrap().contains("cannot be told"),
@@ -971,7 +974,7 @@ async fn organization_handshakes_mocked() {
         });
     let out = run_with::<InviteAccount, _>(
         mocked!(invite),
-        json!({"account": "222222222222", "notes": "join us"}),
+        json!({"invitee": "222222222222", "notes": "join us"}),
         None,
     )
     .await

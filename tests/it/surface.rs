@@ -257,3 +257,23 @@ fn messages_before_initialize_do_not_end_the_session() {
     assert!(list.contains("aws_ec2"), "the session goes on: {list}");
     assert!(s.stderr().contains("before initialize"), "{}", s.stderr());
 }
+
+/// No action may declare a field the dispatcher takes for itself (`account`, `regions`, …):
+/// it would never reach the action, and the call would go somewhere else than it says.
+#[test]
+fn no_action_declares_a_common_field() {
+    let d = dispatcher(false);
+    for tool in d.tools() {
+        for a in tool.actions {
+            let schema = (a.schema)();
+            for field in espada_aws::surface::COMMON_FIELDS {
+                assert!(
+                    schema["properties"].get(*field).is_none(),
+                    "{} {} declares `{field}`, which every call takes for itself",
+                    tool.name,
+                    a.name
+                );
+            }
+        }
+    }
+}

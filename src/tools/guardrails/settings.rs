@@ -300,7 +300,7 @@ pub struct UpdateConfig {
     /// How to recognise environments
     pub environments: Option<EnvironmentConfig>,
     /// Other accounts calls may act in
-    pub accounts: Option<AccountsConfig>,
+    pub account_access: Option<AccountsConfig>,
     /// IANA, e.g. Europe/Berlin
     pub time_zone: Option<String>,
     /// Default 24
@@ -337,9 +337,9 @@ impl Action for UpdateConfig {
                     s.set_config("environments", e)?;
                     changed.push("environments");
                 }
-                if let Some(a) = &self.accounts {
+                if let Some(a) = &self.account_access {
                     s.set_config(accounts::KEY, a)?;
-                    changed.push("accounts");
+                    changed.push("account_access");
                 }
                 if let Some(tz) = &self.time_zone {
                     s.set_config(TIME_ZONE_KEY, tz)?;
@@ -354,7 +354,7 @@ impl Action for UpdateConfig {
             .await?;
         if changed.is_empty() {
             return Err(ToolError::invalid(
-                "update_config needs environments, accounts, time_zone or approval_ttl_hours",
+                "update_config needs environments, account_access, time_zone or approval_ttl_hours",
             ));
         }
         Ok(Output::new(

@@ -74,14 +74,14 @@ fn handshake_json(h: &aws_sdk_organizations::types::Handshake) -> Value {
 #[serde(deny_unknown_fields)]
 pub struct InviteAccount {
     /// Account id or e-mail
-    pub account: String,
+    pub invitee: String,
     pub notes: Option<String>,
     pub tags: Option<Tags>,
 }
 
 impl InviteAccount {
     fn is_id(&self) -> bool {
-        self.account.len() == 12 && self.account.chars().all(|c| c.is_ascii_digit())
+        self.invitee.len() == 12 && self.invitee.chars().all(|c| c.is_ascii_digit())
     }
 }
 
@@ -93,7 +93,7 @@ impl Action for InviteAccount {
     const RISK: Risk = Risk::Medium;
 
     fn validate(&self) -> Result<(), ToolError> {
-        let a = &self.account;
+        let a = &self.invitee;
         let email = a.contains('@') && a.len() <= 64 && !a.contains(char::is_whitespace);
         if !self.is_id() && !email {
             return Err(ToolError::invalid(
@@ -114,9 +114,9 @@ impl Action for InviteAccount {
     /// account map.
     fn targets(&self) -> Vec<Target> {
         if self.is_id() {
-            vec![Target::new(Kind::OrgAccount, &self.account)]
+            vec![Target::new(Kind::OrgAccount, &self.invitee)]
         } else {
-            vec![Target::created(Kind::OrgAccount, &self.account)]
+            vec![Target::created(Kind::OrgAccount, &self.invitee)]
         }
     }
 
@@ -125,7 +125,7 @@ impl Action for InviteAccount {
     async fn run(self, cx: &Cx<'_>) -> Result<Output, ToolError> {
         let client: Client = cx.client().await;
         let party = HandshakeParty::builder()
-            .id(&self.account)
+            .id(&self.invitee)
             .r#type(if self.is_id() {
                 HandshakePartyType::Account
             } else {
@@ -147,7 +147,7 @@ impl Action for InviteAccount {
         Ok(Output::new(
             format!(
                 "Invited {} ({}, {}); it joins when the account accepts.",
-                self.account,
+                self.invitee,
                 h.id().unwrap_or_default(),
                 h.state().map(|s| s.as_str()).unwrap_or("?")
             ),

@@ -228,7 +228,7 @@ pub struct CreatePolicy {
     /// See list_scp_templates
     pub template: Option<String>,
     /// For restrict-regions
-    pub regions: Option<Vec<String>>,
+    pub allowed_regions: Option<Vec<String>>,
     /// For deny-expensive-instances
     pub instance_types: Option<Vec<String>>,
     pub tags: Option<Tags>,
@@ -240,7 +240,7 @@ impl CreatePolicy {
         content(
             self.content.as_deref(),
             self.template.as_deref(),
-            self.regions.as_deref(),
+            self.allowed_regions.as_deref(),
             self.instance_types.as_deref(),
             &kind,
         )?
@@ -332,7 +332,7 @@ pub struct UpdatePolicy {
     pub description: Option<String>,
     pub content: Option<String>,
     pub template: Option<String>,
-    pub regions: Option<Vec<String>>,
+    pub allowed_regions: Option<Vec<String>>,
     pub instance_types: Option<Vec<String>>,
 }
 
@@ -343,7 +343,7 @@ impl UpdatePolicy {
         content(
             self.content.as_deref(),
             self.template.as_deref(),
-            self.regions.as_deref(),
+            self.allowed_regions.as_deref(),
             self.instance_types.as_deref(),
             &PolicyType::ServiceControlPolicy,
         )

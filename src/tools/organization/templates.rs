@@ -43,7 +43,7 @@ pub const TEMPLATES: &[(&str, &str, Option<&str>)] = &[
     (
         "restrict-regions",
         "regional services outside the given regions",
-        Some("regions"),
+        Some("allowed_regions"),
     ),
     (
         "protect-cloudtrail",
@@ -132,7 +132,7 @@ pub fn template(
         ))
     })?;
     match (known.2, regions.is_some(), instance_types.is_some()) {
-        (Some("regions"), _, true)
+        (Some("allowed_regions"), _, true)
         | (Some("instance_types"), true, _)
         | (None, true, _)
         | (None, _, true) => {
@@ -334,7 +334,7 @@ pub fn check_scp(policy: &Value) -> Result<(), ToolError> {
 fn check_regions(regions: &[String]) -> Result<(), ToolError> {
     if regions.is_empty() || regions.len() > 50 {
         return Err(ToolError::invalid(
-            "restrict-regions needs regions: 1-50 allowed region codes",
+            "restrict-regions needs allowed_regions: 1-50 allowed region codes",
         ));
     }
     if let Some(bad) = regions
@@ -407,7 +407,7 @@ impl Action for ListScpTemplates {
 pub struct GetScpTemplate {
     pub template: String,
     /// For restrict-regions
-    pub regions: Option<Vec<String>>,
+    pub allowed_regions: Option<Vec<String>>,
     /// For deny-expensive-instances
     pub instance_types: Option<Vec<String>>,
 }
@@ -443,7 +443,7 @@ impl GetScpTemplate {
     fn policy(&self) -> Result<Value, ToolError> {
         template(
             &self.template,
-            self.regions.as_deref(),
+            self.allowed_regions.as_deref(),
             self.instance_types.as_deref(),
         )
     }
@@ -460,7 +460,7 @@ mod tests {
         for (name, _, param) in TEMPLATES {
             let p = template(
                 name,
-                (*param == Some("regions")).then_some(regions.as_slice()),
+                (*param == Some("allowed_regions")).then_some(regions.as_slice()),
                 (*param == Some("instance_types")).then_some(types.as_slice()),
             )
             .unwrap();
