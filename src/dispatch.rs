@@ -526,11 +526,10 @@ impl Dispatcher {
             Some(list) => {
                 let mut out = Vec::new();
                 for r in list {
-                    if r == "all" {
-                        return Err(ToolError::invalid(
-                            "regions: [\"all\"] is not supported yet; list the region codes, \
-                             e.g. [\"us-east-1\", \"eu-west-1\"]",
-                        ));
+                    if r == ALL_REGIONS {
+                        // Expanded per account when the read runs (the regions it has enabled).
+                        out.push(Some(r));
+                        continue;
                     }
                     crate::aws::check_region(&r, self.aws.default_region().as_deref())?;
                     out.push(Some(r));
@@ -566,7 +565,8 @@ impl Dispatcher {
         caller: &Caller,
     ) -> Result<Value, ToolError> {
         use futures::StreamExt;
-        let n = fan.targets.len();
+        let targets = self.enabled_regions(fan.targets).await?;
+        let n = targets.len();
         let concurrency = self
             .guardrails
             .store
@@ -576,47 +576,46 @@ impl Dispatcher {
         // Room for the envelope, then an equal share for each target.
         let share = (self.max_result_bytes.saturating_sub(2_000) / n.max(1)).max(1_000);
         let args = &fan.args;
-        let mut done: Vec<(usize, Value)> =
-            futures::stream::iter(fan.targets.into_iter().enumerate())
-                .map(|(i, (account, region))| async move {
-                    let mut entry = json!({
-                        "account": account.as_ref().map_or("home", |a| a.id.as_str()),
-                        "region": region.clone().or_else(|| self.aws.default_region()),
-                    });
-                    if let Some(alias) = account.as_ref().and_then(|a| a.alias.clone()) {
-                        entry["alias"] = json!(alias);
-                    }
-                    let run = async {
-                        let call = (def.parse)(args.clone())?;
-                        let cx = Cx::new(&self.aws, region, Some(Guard::ReadOnly), caller, self)
-                            .in_account(account)
-                            .with_sensitive_data(self.allow_sensitive_data);
-                        call.run(&cx).await
-                    };
-                    match tokio::time::timeout(FAN_OUT_TIMEOUT, run).await {
-                        Ok(Ok(output)) => {
-                            if let Value::Object(shaped) = output.shape(share) {
-                                for (k, v) in shaped {
-                                    entry[k] = v;
-                                }
+        let mut done: Vec<(usize, Value)> = futures::stream::iter(targets.into_iter().enumerate())
+            .map(|(i, (account, region))| async move {
+                let mut entry = json!({
+                    "account": account.as_ref().map_or("home", |a| a.id.as_str()),
+                    "region": region.clone().or_else(|| self.aws.default_region()),
+                });
+                if let Some(alias) = account.as_ref().and_then(|a| a.alias.clone()) {
+                    entry["alias"] = json!(alias);
+                }
+                let run = async {
+                    let call = (def.parse)(args.clone())?;
+                    let cx = Cx::new(&self.aws, region, Some(Guard::ReadOnly), caller, self)
+                        .in_account(account)
+                        .with_sensitive_data(self.allow_sensitive_data);
+                    call.run(&cx).await
+                };
+                match tokio::time::timeout(FAN_OUT_TIMEOUT, run).await {
+                    Ok(Ok(output)) => {
+                        if let Value::Object(shaped) = output.shape(share) {
+                            for (k, v) in shaped {
+                                entry[k] = v;
                             }
                         }
-                        Ok(Err(e)) => entry["error"] = e.to_json(),
-                        Err(_) => {
-                            entry["error"] = json!({
-                                "kind": "timeout",
-                                "message": format!(
-                                    "no answer within {} s; try this account and region alone",
-                                    FAN_OUT_TIMEOUT.as_secs()
-                                ),
-                            })
-                        }
                     }
-                    (i, entry)
-                })
-                .buffer_unordered(concurrency)
-                .collect()
-                .await;
+                    Ok(Err(e)) => entry["error"] = e.to_json(),
+                    Err(_) => {
+                        entry["error"] = json!({
+                            "kind": "timeout",
+                            "message": format!(
+                                "no answer within {} s; try this account and region alone",
+                                FAN_OUT_TIMEOUT.as_secs()
+                            ),
+                        })
+                    }
+                }
+                (i, entry)
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
         done.sort_by_key(|(i, _)| *i);
         let failed = done
             .iter()
@@ -631,6 +630,68 @@ impl Dispatcher {
             ),
             "data": {"targets": results},
         }))
+    }
+
+    /// Replaces `regions: ["all"]` by the regions each account has enabled (EC2
+    /// DescribeRegions in that account); an account whose regions cannot be read keeps one
+    /// target, which reports why.
+    async fn enabled_regions(&self, targets: Vec<Place>) -> Result<Vec<Place>, ToolError> {
+        let mut out: Vec<Place> = Vec::new();
+        // Each account's enabled regions (by role), or `None` when they could not be read.
+        let mut listed: Vec<EnabledRegions> = Vec::new();
+        for (account, region) in targets {
+            if region.as_deref() != Some(ALL_REGIONS) {
+                if !out.contains(&(account.clone(), region.clone())) {
+                    out.push((account, region));
+                }
+                continue;
+            }
+            let key = account.as_ref().map(|a| a.role_arn.clone());
+            let regions = match listed.iter().find(|(k, _)| *k == key) {
+                Some((_, r)) => r.clone(),
+                None => {
+                    let at = crate::aws::At {
+                        role: key.as_deref(),
+                        region: None,
+                    };
+                    let ec2: aws_sdk_ec2::Client = self.aws.client(at, Some(Guard::ReadOnly)).await;
+                    let r = ec2
+                        .describe_regions()
+                        .send()
+                        .await
+                        .map(|o| {
+                            o.regions()
+                                .iter()
+                                .filter_map(|r| r.region_name().map(str::to_string))
+                                .collect::<Vec<_>>()
+                        })
+                        .ok();
+                    listed.push((key, r.clone()));
+                    r
+                }
+            };
+            match regions {
+                Some(names) => {
+                    for r in names {
+                        let t = (account.clone(), Some(r));
+                        if !out.contains(&t) {
+                            out.push(t);
+                        }
+                    }
+                }
+                // The target's own read will fail the same way and say why.
+                None => out.push((account, None)),
+            }
+        }
+        if out.len() > accounts::MAX_TARGETS {
+            return Err(ToolError::invalid(format!(
+                "{} targets (accounts × enabled regions) is more than {} in one call; name \
+                 fewer accounts or regions",
+                out.len(),
+                accounts::MAX_TARGETS
+            )));
+        }
+        Ok(out)
     }
 
     /// Looks a tool up by name, for calls that name another call (the guardrails tool).
@@ -846,6 +907,12 @@ impl Dispatcher {
         Ok(output.shape(self.max_result_bytes))
     }
 }
+
+/// An account (by role) and the regions it has enabled, if they could be read.
+type EnabledRegions = (Option<String>, Option<Vec<String>>);
+
+/// `regions: ["all"]`: every region the account has enabled.
+const ALL_REGIONS: &str = "all";
 
 /// How long one fan-out target may take.
 const FAN_OUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(45);

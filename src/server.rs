@@ -38,8 +38,8 @@ validates a change without making it. Lists page with max_results and next_token
 the AWS region of one call (default: the server's); account (an alias, 12-digit id or role ARN \
 on the guardrails' allowlist) the account, reached by assuming a role. aws_organization \
 switch_account changes the default for later calls until reset_context. Reads also take \
-accounts ([\"all\"], aliases or ids) and regions (region codes) and answer per account and \
-region; changes never fan out.";
+accounts ([\"all\"], aliases or ids) and regions (region codes, or [\"all\"] for every enabled \
+one) and answer per account and region; changes never fan out.";
 
 #[derive(Clone)]
 pub struct EspadaServer {

@@ -363,6 +363,39 @@ async fn a_read_fans_out_over_accounts_and_regions_and_reports_each_failure() {
     assert!(at(PROD, "eu-west-1").is_empty());
     assert_eq!(at("home", REGION), vec![home]);
 
+    // Every enabled region of two accounts: each region once per account.
+    let everywhere = ok_in(
+        &d,
+        "aws_s3",
+        json!({"action": "list_buckets", "accounts": ["home", "prod"], "regions": ["all"]}),
+    )
+    .await;
+    let targets = everywhere["data"]["targets"].as_array().unwrap();
+    let enabled = m
+        .ec2()
+        .describe_regions()
+        .send()
+        .await
+        .unwrap()
+        .regions()
+        .len();
+    assert!(enabled > 2, "{enabled}");
+    assert_eq!(targets.len(), 2 * enabled, "{everywhere}");
+    for account in ["home", PROD] {
+        let mut regions: Vec<&str> = targets
+            .iter()
+            .filter(|t| t["account"] == account)
+            .map(|t| t["region"].as_str().unwrap())
+            .collect();
+        regions.sort_unstable();
+        regions.dedup();
+        assert_eq!(regions.len(), enabled, "{everywhere}");
+    }
+    assert!(
+        targets.iter().all(|t| t.get("error").is_none()),
+        "{everywhere}"
+    );
+
     // Outside the allowlist is refused as a whole, before any call; changes never fan out.
     p.forget();
     let e = call(
