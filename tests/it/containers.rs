@@ -10,7 +10,7 @@
 
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ecs::types::{ClusterField, LaunchType, Tag as EcsTag};
-use espada_aws::{dispatch::Dispatcher, registry::Access, settings::Settings};
+use espada_aws::dispatch::Dispatcher;
 use serde_json::{Value, json};
 
 use crate::{
@@ -789,26 +789,7 @@ async fn ecr_repository_lifecycle_images_and_push_commands() {
 #[tokio::test]
 async fn containers_read_only_mode_exposes_only_the_reads() {
     let m = moto().await;
-    let d = Dispatcher::new(&Settings {
-        read_only: true,
-        ..m.settings()
-    })
-    .unwrap();
-    let tool = d.tool(TOOL).unwrap();
-    let schema = d.input_schema(tool);
-    let exposed: Vec<&str> = schema["properties"]["action"]["enum"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    let reads: Vec<&str> = tool
-        .actions
-        .iter()
-        .filter(|a| a.access == Access::Read)
-        .map(|a| a.name)
-        .collect();
-    assert_eq!(exposed, reads);
+    let (d, reads) = crate::harness::read_only_reads(&m, TOOL);
     assert_eq!(reads.len(), 10, "{reads:?}");
     let e = err_in(
         &d,

@@ -12,7 +12,7 @@ use aws_sdk_ec2::{
     config::{BehaviorVersion, Credentials, Region},
     types::{ResourceType, Tag, TagSpecification},
 };
-use espada_aws::{dispatch::Dispatcher, registry::Access, settings::Settings};
+use espada_aws::dispatch::Dispatcher;
 use serde_json::{Value, json};
 
 use crate::harness::{AMI, Moto, REGION, call, confirmed_in, err_in, moto, ok_in};
@@ -935,33 +935,14 @@ async fn estimates_come_from_the_price_table() {
 #[tokio::test]
 async fn read_only_mode_exposes_only_the_reads() {
     let m = moto().await;
-    let d = Dispatcher::new(&Settings {
-        read_only: true,
-        ..m.settings()
-    })
-    .unwrap();
-    let tool = d.tool(COST).unwrap();
-    let schema = d.input_schema(tool);
-    let exposed: Vec<&str> = schema["properties"]["action"]["enum"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    let reads: Vec<&str> = tool
-        .actions
-        .iter()
-        .filter(|a| a.access == Access::Read)
-        .map(|a| a.name)
-        .collect();
-    assert_eq!(exposed, reads);
+    let (d, reads) = crate::harness::read_only_reads(&m, COST);
     for write in [
         "schedule_resources",
         "delete_schedule",
         "create_budget",
         "delete_budget",
     ] {
-        assert!(!exposed.contains(&write), "{write}");
+        assert!(!reads.contains(&write), "{write}");
     }
     let e = err_in(
         &d,

@@ -555,3 +555,32 @@ pub fn cli(state: &std::path::Path, args: &[&str]) -> (bool, String) {
     );
     (out.status.success(), text)
 }
+
+/// A read-only dispatcher and the reads of `tool`, after checking that they are exactly the
+/// actions its schema exposes in that mode.
+pub fn read_only_reads(m: &Moto, tool: &str) -> (Dispatcher, Vec<&'static str>) {
+    let d = Dispatcher::new(&Settings {
+        read_only: true,
+        ..m.settings()
+    })
+    .unwrap();
+    let t = d.tool(tool).unwrap();
+    let schema = d.input_schema(t);
+    let exposed: Vec<&str> = schema["properties"]["action"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let reads: Vec<&'static str> = t
+        .actions
+        .iter()
+        .filter(|a| a.access == espada_aws::registry::Access::Read)
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(
+        exposed, reads,
+        "{tool} in read-only mode exposes exactly its reads"
+    );
+    (d, reads)
+}

@@ -22,8 +22,6 @@ use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_clien
 use espada_aws::{
     dispatch::Dispatcher,
     guardrails::environment::{Environment, EnvironmentConfig},
-    registry::Access,
-    settings::Settings,
     tools::organization::{
         handshakes::{InviteAccount, ListHandshakes},
         templates::{TEMPLATES, template},
@@ -811,27 +809,8 @@ async fn an_ou_whose_accounts_cannot_be_listed_refuses_changes() {
 async fn read_only_mode_exposes_only_the_reads() {
     let m = moto().await;
     organization(&m).await;
-    let d = Dispatcher::new(&Settings {
-        read_only: true,
-        ..m.settings()
-    })
-    .unwrap();
-    let tool = d.tool(ORG).unwrap();
-    let schema = d.input_schema(tool);
-    let exposed: Vec<&str> = schema["properties"]["action"]["enum"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    let reads: Vec<&str> = tool
-        .actions
-        .iter()
-        .filter(|a| a.access == Access::Read)
-        .map(|a| a.name)
-        .collect();
-    assert_eq!(exposed, reads);
-    assert!(exposed.contains(&"list_accounts") && !exposed.contains(&"remove_account"));
+    let (d, reads) = crate::harness::read_only_reads(&m, ORG);
+    assert!(reads.contains(&"list_accounts") && !reads.contains(&"remove_account"));
     let e = err_in(
         &d,
         ORG,

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
-use espada_aws::{dispatch::Dispatcher, registry::Access, settings::Settings};
+use espada_aws::{dispatch::Dispatcher, settings::Settings};
 use serde_json::{Value, json};
 
 use crate::harness::{
@@ -1112,27 +1112,8 @@ async fn posture_finds_each_seeded_problem_and_nothing_else() {
 #[tokio::test]
 async fn read_only_mode_exposes_only_the_reads() {
     let m = moto().await;
-    let d = Dispatcher::new(&Settings {
-        read_only: true,
-        ..m.settings()
-    })
-    .unwrap();
-    let tool = d.tool(SEC).unwrap();
-    let schema = d.input_schema(tool);
-    let exposed: Vec<&str> = schema["properties"]["action"]["enum"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    let reads: Vec<&str> = tool
-        .actions
-        .iter()
-        .filter(|a| a.access == Access::Read)
-        .map(|a| a.name)
-        .collect();
-    assert_eq!(exposed, reads);
-    assert!(exposed.contains(&"get_security_posture") && !exposed.contains(&"create_role"));
+    let (d, reads) = crate::harness::read_only_reads(&m, SEC);
+    assert!(reads.contains(&"get_security_posture") && !reads.contains(&"create_role"));
     let e = err(
         &d,
         json!({"action": "create_role", "role_name": "r", "trust": "lambda"}),
