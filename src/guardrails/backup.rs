@@ -4,8 +4,15 @@
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use super::store::{Result, Store, new_id, now, rfc3339};
-use crate::error::ToolError;
+use super::{
+    Guardrails,
+    store::{Result, Store, new_id, now, rfc3339},
+};
+use crate::{
+    aws::{At, AwsPool},
+    error::ToolError,
+    registry::{Kind, Target},
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Backup {
@@ -200,4 +207,121 @@ pub async fn publish_function_versions(
         ));
     }
     Ok(made)
+}
+
+impl Guardrails {
+    /// Step 9: takes and records the backups a destructive call needs. Calls without a backup
+    /// recipe get none (and the result says so).
+    pub async fn backup_before(
+        &self,
+        tool: &str,
+        action: &str,
+        targets: &[Target],
+        at: At<'_>,
+        aws: &AwsPool,
+    ) -> std::result::Result<Vec<Backup>, ToolError> {
+        let of_kind = |kind: Kind| -> Vec<String> {
+            targets
+                .iter()
+                .filter(|t| t.kind == kind)
+                .map(|t| t.id.clone())
+                .collect()
+        };
+        let instances = of_kind(Kind::Instance);
+        let functions = of_kind(Kind::LambdaFunction);
+        let reason = format!("{tool} {action}");
+        let region_name = at
+            .region
+            .map(str::to_string)
+            .or_else(|| aws.default_region());
+        let mut backups: Vec<Backup> = Vec::new();
+        if !instances.is_empty() {
+            let made = snapshot_instance_volumes(
+                &aws.client(at, None).await,
+                &instances,
+                &format!("espada-aws backup before {reason}"),
+            )
+            .await?;
+            backups.extend(made.into_iter().map(|(instance, volume, snapshot)| Backup {
+                id: String::new(),
+                reason: format!("{reason} (volume {volume})"),
+                resource_id: instance,
+                kind: "ebs-snapshot".into(),
+                backup_id: snapshot,
+                region: region_name.clone(),
+                created_at: String::new(),
+                restore: None,
+            }));
+        }
+        // RDS instances and Aurora clusters: a manual snapshot each.
+        for t in targets
+            .iter()
+            .filter(|t| !t.new && matches!(t.kind, Kind::DbInstance | Kind::DbCluster))
+        {
+            let cluster = t.kind == Kind::DbCluster;
+            let (snapshot, restore) =
+                snapshot_rds(&aws.client(at, None).await, cluster, &t.id).await?;
+            backups.push(Backup {
+                id: String::new(),
+                reason: reason.clone(),
+                resource_id: t.id.clone(),
+                kind: if cluster {
+                    "rds-cluster-snapshot"
+                } else {
+                    "rds-snapshot"
+                }
+                .into(),
+                backup_id: snapshot,
+                region: region_name.clone(),
+                created_at: String::new(),
+                restore: Some(restore),
+            });
+        }
+        // Lambda functions: the current code and configuration published as a version.
+        if !functions.is_empty() {
+            let made = publish_function_versions(
+                &aws.client(at, None).await,
+                &functions,
+                &format!("espada-aws backup before {reason}"),
+            )
+            .await?;
+            // DeleteFunction without a qualifier deletes the published versions too: the
+            // record says so instead of promising a restore it cannot give.
+            let deletes = action == "delete_function";
+            backups.extend(made.into_iter().map(|(function, arn, version)| Backup {
+                id: String::new(),
+                reason: format!("{reason}: published as version {version}"),
+                resource_id: function.clone(),
+                kind: "lambda-version".into(),
+                backup_id: arn,
+                region: region_name.clone(),
+                created_at: String::new(),
+                restore: Some(if deletes {
+                    format!(
+                        "the delete removes every version with the function; copy the code out \
+                         first (get_function {function}:{version} with sensitive data allowed \
+                         gives its download URL) to be able to recreate it"
+                    )
+                } else {
+                    format!(
+                        "point aliases at version {version} (aws_lambda update_alias \
+                         function_version {version}) or read its code with get_function \
+                         {function}:{version}"
+                    )
+                }),
+            }));
+        }
+        if backups.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .store
+            .run(move |s| {
+                backups
+                    .into_iter()
+                    .map(|b| s.record_backup(b))
+                    .collect::<Result<Vec<_>>>()
+            })
+            .await?)
+    }
 }

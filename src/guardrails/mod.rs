@@ -41,15 +41,17 @@ pub mod signing;
 pub mod store;
 pub mod tags;
 
+mod notify;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+pub use self::notify::{publish, topic_region};
 use self::{
     approvals::{ApprovalRequest, Ballot, CallContext, Claim, RequestedCall, claim_in},
     audit::{AuditRecord, append_in, bounded},
-    backup::Backup,
     changes::ChangeStatus,
     confirm::redeem_in,
     environment::{Environment, EnvironmentConfig, Protection},
@@ -717,216 +719,6 @@ impl Guardrails {
         }
         Ok(())
     }
-
-    /// Step 9: takes and records the backups a destructive call needs. Calls without a backup
-    /// recipe get none (and the result says so).
-    pub async fn backup_before(
-        &self,
-        tool: &str,
-        action: &str,
-        targets: &[Target],
-        at: At<'_>,
-        aws: &AwsPool,
-    ) -> Result<Vec<Backup>, ToolError> {
-        let of_kind = |kind: Kind| -> Vec<String> {
-            targets
-                .iter()
-                .filter(|t| t.kind == kind)
-                .map(|t| t.id.clone())
-                .collect()
-        };
-        let instances = of_kind(Kind::Instance);
-        let functions = of_kind(Kind::LambdaFunction);
-        let reason = format!("{tool} {action}");
-        let region_name = at
-            .region
-            .map(str::to_string)
-            .or_else(|| aws.default_region());
-        let mut backups: Vec<Backup> = Vec::new();
-        if !instances.is_empty() {
-            let made = backup::snapshot_instance_volumes(
-                &aws.client(at, None).await,
-                &instances,
-                &format!("espada-aws backup before {reason}"),
-            )
-            .await?;
-            backups.extend(made.into_iter().map(|(instance, volume, snapshot)| Backup {
-                id: String::new(),
-                reason: format!("{reason} (volume {volume})"),
-                resource_id: instance,
-                kind: "ebs-snapshot".into(),
-                backup_id: snapshot,
-                region: region_name.clone(),
-                created_at: String::new(),
-                restore: None,
-            }));
-        }
-        // RDS instances and Aurora clusters: a manual snapshot each.
-        for t in targets
-            .iter()
-            .filter(|t| !t.new && matches!(t.kind, Kind::DbInstance | Kind::DbCluster))
-        {
-            let cluster = t.kind == Kind::DbCluster;
-            let (snapshot, restore) =
-                backup::snapshot_rds(&aws.client(at, None).await, cluster, &t.id).await?;
-            backups.push(Backup {
-                id: String::new(),
-                reason: reason.clone(),
-                resource_id: t.id.clone(),
-                kind: if cluster {
-                    "rds-cluster-snapshot"
-                } else {
-                    "rds-snapshot"
-                }
-                .into(),
-                backup_id: snapshot,
-                region: region_name.clone(),
-                created_at: String::new(),
-                restore: Some(restore),
-            });
-        }
-        // Lambda functions: the current code and configuration published as a version.
-        if !functions.is_empty() {
-            let made = backup::publish_function_versions(
-                &aws.client(at, None).await,
-                &functions,
-                &format!("espada-aws backup before {reason}"),
-            )
-            .await?;
-            // DeleteFunction without a qualifier deletes the published versions too: the
-            // record says so instead of promising a restore it cannot give.
-            let deletes = action == "delete_function";
-            backups.extend(made.into_iter().map(|(function, arn, version)| Backup {
-                id: String::new(),
-                reason: format!("{reason}: published as version {version}"),
-                resource_id: function.clone(),
-                kind: "lambda-version".into(),
-                backup_id: arn,
-                region: region_name.clone(),
-                created_at: String::new(),
-                restore: Some(if deletes {
-                    format!(
-                        "the delete removes every version with the function; copy the code out \
-                         first (get_function {function}:{version} with sensitive data allowed \
-                         gives its download URL) to be able to recreate it"
-                    )
-                } else {
-                    format!(
-                        "point aliases at version {version} (aws_lambda update_alias \
-                         function_version {version}) or read its code with get_function \
-                         {function}:{version}"
-                    )
-                }),
-            }));
-        }
-        if backups.is_empty() {
-            return Ok(Vec::new());
-        }
-        Ok(self
-            .store
-            .run(move |s| {
-                backups
-                    .into_iter()
-                    .map(|b| s.record_backup(b))
-                    .collect::<store::Result<Vec<_>>>()
-            })
-            .await?)
-    }
-
-    /// Publishes an approval event to the configured SNS topic. A failed notification is logged
-    /// and does not change the outcome of the call.
-    pub async fn notify(&self, aws: &AwsPool, event: &str, req: &ApprovalRequest) {
-        let Ok(Some(topic)) = self.store.run(|s| Ok(s.rules()?.topic.clone())).await else {
-            return;
-        };
-        let env = req
-            .call
-            .environment
-            .map(Environment::as_str)
-            .unwrap_or("an unknown environment");
-        let id = &req.id;
-        // Where only signatures count, an unsigned vote is no way to approve.
-        let approve_with =
-            (!req.signed_approvals).then(|| format!("espada-aws approvals approve {id}"));
-        let signed_note = if req.signed_approvals {
-            ", signed votes only"
-        } else {
-            ""
-        };
-        let mut message = json!({
-            "event": event,
-            "summary": format!(
-                "{} {} in {env} (risk {}), requested by {}: {} of {} approval(s){}",
-                req.call.tool,
-                req.call.action,
-                req.call.risk.as_str(),
-                req.requester,
-                req.approvals,
-                req.min_approvers,
-                signed_note
-            ),
-            "approval_request_id": id,
-            "status": req.status.as_str(),
-            "tool": req.call.tool,
-            "action": req.call.action,
-            "environment": req.call.environment,
-            "risk": req.call.risk,
-            "requester": req.requester,
-            "approvals": req.approvals,
-            "min_approvers": req.min_approvers,
-            "signed_approvals": req.signed_approvals,
-            "expires_at": req.expires_at,
-            // What people decide on: the call as it will run (redacted arguments, and the hash
-            // that binds the real ones), where, and why.
-            "plan": {
-                "tool": req.call.tool,
-                "action": req.call.action,
-                "arguments": req.call.arguments,
-                "arguments_sha256": req.args_hash,
-                "account": req.call.context.account,
-                "region": req.call.context.region,
-                "profile": req.call.context.profile,
-                "environment": req.call.environment,
-                "risk": req.call.risk,
-                "reason": req.call.reason,
-                "change_request_id": req.call.change_request_id,
-            },
-            "review_with": format!("espada-aws approvals show {id}"),
-            "approve_with": approve_with,
-            "sign_with": format!("espada-aws approvals approve {id} --key ~/.ssh/id_ed25519"),
-            "text_to_sign": format!(
-                "espada-aws approvals show {id} --canonical > {id}.txt && ssh-keygen -Y sign -n \
-                 {} -f ~/.ssh/id_ed25519 {id}.txt && espada-aws approvals approve {id} \
-                 --signature {id}.txt.sig",
-                signing::NAMESPACE
-            ),
-            "reject_with": format!("espada-aws approvals reject {id}"),
-        });
-        // A plan: every step as people approve it, with its risk flags and findings.
-        if let Some(plan) = &req.call.plan {
-            message["summary"] = json!(format!(
-                "plan {} of {} step(s) in {env} (risk {}), requested by {}: {} of {} \
-                 approval(s){signed_note}. Steps: {}",
-                plan.id,
-                plan.steps.len(),
-                req.call.risk.as_str(),
-                req.requester,
-                req.approvals,
-                req.min_approvers,
-                approvals::steps_text(plan)
-            ));
-            message["plan"]["plan_id"] = json!(plan.id);
-            message["plan"]["steps"] = json!(plan.steps);
-        }
-        let subject = format!(
-            "espada-aws {event}: {} {} ({})",
-            req.call.tool, req.call.action, req.id
-        );
-        let client = aws.client(At::home(topic_region(&topic)), None).await;
-        if let Err(e) = publish(&client, &topic, &subject, &message.to_string()).await {
-            tracing::warn!(topic, error = %e, "approval notification failed");
-        }
-    }
 }
 
 /// The region the SDK resolved for a call in `region` (or the session's): the explicit one,
@@ -936,31 +728,6 @@ pub async fn resolved_region(aws: &AwsPool, at: At<'_>) -> Option<String> {
         .await
         .region()
         .map(|r| r.to_string())
-}
-
-/// Publishes one message to an SNS topic and returns its message id.
-pub async fn publish(
-    client: &aws_sdk_sns::Client,
-    topic_arn: &str,
-    subject: &str,
-    message: &str,
-) -> Result<String, ToolError> {
-    // SNS subjects are at most 100 ASCII characters.
-    let subject: String = subject.chars().filter(char::is_ascii).take(100).collect();
-    let out = client
-        .publish()
-        .topic_arn(topic_arn)
-        .subject(subject)
-        .message(message)
-        .send()
-        .await
-        .map_err(ToolError::from_sdk)?;
-    Ok(out.message_id().unwrap_or_default().to_string())
-}
-
-/// The region of a topic ARN (`arn:aws:sns:REGION:ACCOUNT:NAME`).
-pub fn topic_region(arn: &str) -> Option<&str> {
-    arn.split(':').nth(3).filter(|r| !r.is_empty())
 }
 
 fn pending_answer(req: &ApprovalRequest, eval: &Evaluation) -> Value {
