@@ -37,6 +37,7 @@ mod s3_mocked;
 mod scaling;
 mod schemas;
 mod security;
+mod security_services;
 mod security_mocked;
 mod signed;
 mod startup;
