@@ -24,6 +24,7 @@ mod mocked;
 mod model;
 mod mrtr;
 mod network;
+mod network_traffic;
 mod network_mocked;
 mod organization;
 mod people;
