@@ -245,6 +245,14 @@ pub enum Kind {
     OrgPolicy,
     /// An AWS RAM resource share (ARN): its own tags.
     ResourceShare,
+    /// A CloudWatch Logs log group, by name: its own tags, else the account's environment.
+    LogGroup,
+    /// A CloudWatch alarm (metric or composite), by name: its tags, else the account's.
+    Alarm,
+    /// A CloudWatch dashboard, by name: its tags, else the account's.
+    Dashboard,
+    /// A CloudWatch Synthetics canary, by name: its tags, else the account's.
+    Canary,
 }
 
 impl Kind {
@@ -277,6 +285,9 @@ impl Kind {
             | LambdaLayer => "lambda",
             OrgAccount | OrgUnit | OrgRoot | OrgPolicy => "organizations",
             ResourceShare => "ram",
+            LogGroup => "logs",
+            Alarm | Dashboard => "cloudwatch",
+            Canary => "synthetics",
         }
     }
 

@@ -32,12 +32,17 @@ const READ_PREFIXES: &[&str] = &[
     "Simulate", "Select",
 ];
 
+/// Operations that only read though their names do not say so: CloudWatch Logs Insights
+/// queries (StartQuery reads log events; StopQuery stops that read).
+const READ_OPERATIONS: &[&str] = &["StartQuery", "StopQuery"];
+
 /// Whether an operation only reads, from its name (`DescribeInstances`, `GetBucketTagging`).
 pub fn is_read_operation(name: &str) -> bool {
-    READ_PREFIXES.iter().any(|p| {
-        name.strip_prefix(p)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| c.is_uppercase()))
-    })
+    READ_OPERATIONS.contains(&name)
+        || READ_PREFIXES.iter().any(|p| {
+            name.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| c.is_uppercase()))
+        })
 }
 
 #[derive(Debug)]

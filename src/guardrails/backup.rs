@@ -311,6 +311,69 @@ impl Guardrails {
                 }),
             }));
         }
+        // CloudWatch alarms and dashboards have no snapshot: their definitions are kept in the
+        // record itself, with how to put them back.
+        let alarms = of_kind(Kind::Alarm);
+        if !alarms.is_empty() {
+            let client: aws_sdk_cloudwatch::Client = aws.client(at, None).await;
+            let (metric, composite) =
+                crate::tools::monitoring::alarms::describe(&client, &alarms).await?;
+            backups.extend(metric.iter().map(|a| {
+                let name = a.alarm_name().unwrap_or_default().to_string();
+                let definition = crate::tools::monitoring::alarms::alarm_json(a);
+                Backup {
+                    id: String::new(),
+                    reason: reason.clone(),
+                    resource_id: name.clone(),
+                    kind: "alarm-definition".into(),
+                    backup_id: a.alarm_arn().unwrap_or(&name).to_string(),
+                    region: region_name.clone(),
+                    created_at: String::new(),
+                    restore: Some(format!(
+                        "recreate it with aws_monitoring create_alarm from this definition \
+                         (as DescribeAlarms gave it): {definition}"
+                    )),
+                }
+            }));
+            backups.extend(composite.iter().map(|a| {
+                let name = a.alarm_name().unwrap_or_default().to_string();
+                Backup {
+                    id: String::new(),
+                    reason: reason.clone(),
+                    resource_id: name.clone(),
+                    kind: "alarm-definition".into(),
+                    backup_id: a.alarm_arn().unwrap_or(&name).to_string(),
+                    region: region_name.clone(),
+                    created_at: String::new(),
+                    restore: Some(format!(
+                        "recreate the composite alarm with PutCompositeAlarm, rule {}, actions {:?}",
+                        a.alarm_rule().unwrap_or_default(),
+                        a.alarm_actions()
+                    )),
+                }
+            }));
+        }
+        for name in of_kind(Kind::Dashboard) {
+            let client: aws_sdk_cloudwatch::Client = aws.client(at, None).await;
+            if let Some(body) =
+                crate::tools::monitoring::dashboards::get_body(&client, &name).await?
+            {
+                backups.push(Backup {
+                    id: String::new(),
+                    reason: reason.clone(),
+                    resource_id: name.clone(),
+                    kind: "dashboard-body".into(),
+                    backup_id: format!("dashboard {name}, body of {} bytes", body.len()),
+                    region: region_name.clone(),
+                    created_at: String::new(),
+                    restore: Some(format!(
+                        "aws cloudwatch put-dashboard --dashboard-name {name} --dashboard-body \
+                         '{}'",
+                        body.replace('\'', "'\\''")
+                    )),
+                });
+            }
+        }
         if backups.is_empty() {
             return Ok(Vec::new());
         }

@@ -6,6 +6,7 @@ pub mod cost;
 pub mod ec2;
 pub mod guardrails;
 pub mod lambda;
+pub mod monitoring;
 pub mod network;
 pub mod organization;
 pub mod rds;
@@ -27,6 +28,7 @@ pub static ALL: &[&Tool] = &[
     &rds::TOOL,
     &containers::TOOL,
     &lambda::TOOL,
+    &monitoring::TOOL,
     &guardrails::TOOL,
 ];
 

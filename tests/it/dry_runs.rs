@@ -523,6 +523,22 @@ fn arguments(action: &str, f: &Fixture) -> Option<Value> {
         "schedule_function" => json!({"function_name": "fixture-fn", "schedule_name": "nightly",
                                       "expression": "cron(0 0 * * ? *)",
                                       "role_arn": "arn:aws:iam::123456789012:role/ops"}),
+        // aws_monitoring
+        "set_log_retention" => json!({"log_group": "/app", "days": 30}),
+        "create_alarm" => json!({"alarm_name": "a", "namespace": "AWS/EC2",
+                                 "metric_name": "CPUUtilization", "threshold": 80,
+                                 "comparison": ">"}),
+        "delete_alarms" => json!({"alarm_names": ["a"]}),
+        "set_alarm_state" => json!({"alarm_name": "a", "state": "ALARM", "reason": "r"}),
+        "put_metric_data" => json!({"namespace": "Shop", "metric_name": "Orders", "value": 1}),
+        "create_dashboard" => json!({"dashboard_name": "d", "widgets": [{"metrics": [
+                                     {"namespace": "AWS/EC2", "metric_name": "CPUUtilization"}]}]}),
+        "delete_dashboard" => json!({"dashboard_name": "d"}),
+        "create_anomaly_detector" => json!({"namespace": "AWS/EC2",
+                                            "metric_name": "CPUUtilization"}),
+        "create_canary" => json!({"canary_name": "c", "url": "https://example.com",
+                                  "role_arn": "arn:aws:iam::123456789012:role/c",
+                                  "artifact_location": "s3://b-artifacts"}),
         _ => return None,
     })
 }

@@ -409,6 +409,7 @@ fn operation_of(req: &Request, service: &str) -> String {
         "eks" => eks_operation(req),
         "lambda" => lambda_operation(req),
         "ram" => ram_operation(req),
+        "synthetics" => synthetics_operation(req).into(),
         _ => {
             let body = String::from_utf8_lossy(&req.body);
             form(&body)
@@ -526,6 +527,23 @@ fn ram_operation(req: &Request) -> String {
 /// `/tags/arn`.
 /// Lambda's REST paths (`/2015-03-31/functions/NAME/configuration`, `/2017-03-31/tags/ARN`,
 /// …): the reads by name, every other request as the method and resource, never a read.
+/// Synthetics (REST JSON) by method and path.
+fn synthetics_operation(req: &Request) -> &'static str {
+    let path = req.target.split('?').next().unwrap_or("");
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (req.method.as_str(), parts.as_slice()) {
+        ("POST", ["canaries"]) => "DescribeCanaries",
+        ("POST", ["canaries", "last-run"]) => "DescribeCanariesLastRun",
+        ("POST", ["canary"]) => "CreateCanary",
+        ("GET", ["canary", _]) => "GetCanary",
+        ("POST", ["canary", _, "start"]) => "StartCanary",
+        ("POST", ["canary", _, "stop"]) => "StopCanary",
+        ("DELETE", ["canary", _]) => "DeleteCanary",
+        ("GET", ["tags", _]) => "ListTagsForResource",
+        _ => "Unknown",
+    }
+}
+
 fn lambda_operation(req: &Request) -> String {
     let path = req.target.split('?').next().unwrap_or("");
     let parts: Vec<&str> = path.trim_matches('/').split('/').skip(1).collect();

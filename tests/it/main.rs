@@ -23,6 +23,7 @@ mod lost_responses;
 mod mcp;
 mod mocked;
 mod model;
+mod monitoring;
 mod mrtr;
 mod network;
 mod network_mocked;

@@ -6,6 +6,7 @@ mod containers;
 mod cost;
 mod ec2;
 mod lambda;
+mod monitoring;
 mod organization;
 mod rds;
 mod s3;
@@ -90,6 +91,12 @@ pub enum Source {
     OrgPolicy,
     /// AWS RAM GetResourceShares: the share's own tags.
     ResourceShare,
+    /// CloudWatch Logs ListTagsLogGroup.
+    Logs,
+    /// CloudWatch DescribeAlarms or GetDashboard for the ARN, then ListTagsForResource.
+    CloudWatch,
+    /// Synthetics GetCanary: the canary's own tags.
+    Synthetics,
 }
 
 /// How the tags of a kind are read. Exhaustive on purpose: a new kind must say.
@@ -128,6 +135,9 @@ pub fn source(kind: Kind) -> Source {
         OrgUnit | OrgRoot => Source::OrgTree,
         OrgPolicy => Source::OrgPolicy,
         ResourceShare => Source::ResourceShare,
+        LogGroup => Source::Logs,
+        Alarm | Dashboard => Source::CloudWatch,
+        Canary => Source::Synthetics,
     }
 }
 
@@ -183,6 +193,9 @@ pub async fn lookup(
                 organization::organization(aws, at, &ids, accounts).await
             }
             Source::ResourceShare => organization::resource_shares(aws, at, &ids).await,
+            Source::Logs => monitoring::log_groups(aws, at, &ids).await,
+            Source::CloudWatch => monitoring::cloudwatch(aws, at, &ids).await,
+            Source::Synthetics => monitoring::canaries(aws, at, &ids).await,
             Source::Parent | Source::Named | Source::Account => unreachable!("skipped above"),
         };
         out.extend(found);
