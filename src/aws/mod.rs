@@ -4,6 +4,7 @@
 //! [`MAX_CONTEXTS`] contexts (least recently used out first), and a call's `region` must be one
 //! of the partitions' known regions before any client is made for it.
 
+pub mod cloudwatch;
 pub mod ec2;
 pub mod guard;
 pub mod outcome;

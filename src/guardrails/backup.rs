@@ -316,11 +316,10 @@ impl Guardrails {
         let alarms = of_kind(Kind::Alarm);
         if !alarms.is_empty() {
             let client: aws_sdk_cloudwatch::Client = aws.client(at, None).await;
-            let (metric, composite) =
-                crate::tools::monitoring::alarms::describe(&client, &alarms).await?;
+            let (metric, composite) = crate::aws::cloudwatch::describe(&client, &alarms).await?;
             backups.extend(metric.iter().map(|a| {
                 let name = a.alarm_name().unwrap_or_default().to_string();
-                let definition = crate::tools::monitoring::alarms::alarm_json(a);
+                let definition = crate::aws::cloudwatch::alarm_json(a);
                 Backup {
                     id: String::new(),
                     reason: reason.clone(),
@@ -355,9 +354,7 @@ impl Guardrails {
         }
         for name in of_kind(Kind::Dashboard) {
             let client: aws_sdk_cloudwatch::Client = aws.client(at, None).await;
-            if let Some(body) =
-                crate::tools::monitoring::dashboards::get_body(&client, &name).await?
-            {
+            if let Some(body) = crate::aws::cloudwatch::get_body(&client, &name).await? {
                 backups.push(Backup {
                     id: String::new(),
                     reason: reason.clone(),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudwatch::{
     Client,
     types::{
-        AlarmType, ComparisonOperator, CompositeAlarm, MetricAlarm, MetricDataQuery, MetricStat,
+        AlarmType, ComparisonOperator, CompositeAlarm, MetricDataQuery, MetricStat,
         SingleMetricAnomalyDetector, StateValue, Statistic, Tag,
     },
 };
@@ -17,9 +17,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{check_metric, check_statistic, dimensions, dimensions_json};
+use super::{check_metric, check_statistic, dimensions};
 use crate::{
-    aws::paging::PageRequest,
+    aws::{
+        cloudwatch::{alarm_json, describe},
+        paging::PageRequest,
+    },
     error::ToolError,
     output::Output,
     registry::{Access, Action, Cx, Flag, Kind, Risk, Tags, Target},
@@ -187,51 +190,6 @@ fn cw_tags(tags: Option<&Tags>) -> Option<Vec<Tag>> {
         t.iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect()
-    })
-}
-
-/// The alarms of these names, metric and composite.
-pub async fn describe(
-    client: &Client,
-    names: &[String],
-) -> Result<(Vec<MetricAlarm>, Vec<CompositeAlarm>), ToolError> {
-    let out = client
-        .describe_alarms()
-        .set_alarm_names(Some(names.to_vec()))
-        .alarm_types(AlarmType::MetricAlarm)
-        .alarm_types(AlarmType::CompositeAlarm)
-        .send()
-        .await
-        .map_err(ToolError::from_sdk)?;
-    Ok((
-        out.metric_alarms().to_vec(),
-        out.composite_alarms().to_vec(),
-    ))
-}
-
-/// What matters of a metric alarm: enough to read it, and to put it back.
-pub fn alarm_json(a: &MetricAlarm) -> Value {
-    json!({
-        "alarm_name": a.alarm_name(),
-        "state": a.state_value().map(|s| s.as_str()),
-        "reason": a.state_reason(),
-        "namespace": a.namespace(),
-        "metric_name": a.metric_name(),
-        "dimensions": dimensions_json(a.dimensions()),
-        "statistic": a.statistic().map(|s| s.as_str().to_string())
-            .or_else(|| a.extended_statistic().map(str::to_string)),
-        "threshold": a.threshold(),
-        "comparison": a.comparison_operator().map(|c| c.as_str()),
-        "period": a.period(),
-        "evaluation_periods": a.evaluation_periods(),
-        "datapoints_to_alarm": a.datapoints_to_alarm(),
-        "treat_missing_data": a.treat_missing_data(),
-        "alarm_actions": a.alarm_actions(),
-        "ok_actions": a.ok_actions(),
-        "insufficient_data_actions": a.insufficient_data_actions(),
-        "metric_math": !a.metrics().is_empty(),
-        "description": a.alarm_description(),
-        "updated": a.state_updated_timestamp().map(crate::aws::time),
     })
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{check_metric, check_statistic};
 use crate::{
-    aws::paging::PageRequest,
+    aws::{cloudwatch::get_body, paging::PageRequest},
     error::ToolError,
     output::Output,
     registry::{Access, Action, Cx, Flag, Kind, Risk, Target},
@@ -130,23 +130,6 @@ fn widgets_summary(body: &Value) -> Vec<Value> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// The dashboard's body, or `None` when there is no such dashboard.
-pub async fn get_body(client: &Client, name: &str) -> Result<Option<String>, ToolError> {
-    match client.get_dashboard().dashboard_name(name).send().await {
-        Ok(out) => Ok(Some(out.dashboard_body().unwrap_or_default().to_string())),
-        Err(e) => match ToolError::from_sdk(e) {
-            e if matches!(
-                e.aws_code(),
-                Some("ResourceNotFound" | "ResourceNotFoundException")
-            ) =>
-            {
-                Ok(None)
-            }
-            e => Err(e),
-        },
-    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

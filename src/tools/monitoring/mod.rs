@@ -138,16 +138,3 @@ pub fn dimensions(d: Option<&BTreeMap<String, String>>) -> Option<Vec<Dimension>
             .collect()
     })
 }
-
-/// Dimensions as a JSON object.
-pub fn dimensions_json(d: &[Dimension]) -> serde_json::Value {
-    d.iter()
-        .map(|d| {
-            (
-                d.name().unwrap_or_default().to_string(),
-                serde_json::Value::from(d.value().unwrap_or_default()),
-            )
-        })
-        .collect::<serde_json::Map<_, _>>()
-        .into()
-}
