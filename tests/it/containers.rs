@@ -8,30 +8,18 @@
 //! guardrails: read-only mode, a production service reached through its cluster or one of its
 //! tasks, and a tag lookup that fails.
 
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ecs::types::{ClusterField, LaunchType, Tag as EcsTag};
 use espada_aws::dispatch::Dispatcher;
 use serde_json::{Value, json};
 
 use crate::{
     faults::{Fault, proxy, via},
+    harness::client,
     harness::{Moto, REGION, call, confirmed_in, err_in, moto, ok_in},
 };
 
 const TOOL: &str = "aws_containers";
 
-macro_rules! client {
-    ($sdk:ident, $m:expr) => {
-        $sdk::Client::from_conf(
-            $sdk::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new(REGION))
-                .endpoint_url(&$m.url)
-                .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-                .build(),
-        )
-    };
-}
 const EXEC_ROLE: &str = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole";
 
 async fn ok(d: &Dispatcher, args: Value) -> Value {

@@ -8,30 +8,14 @@
 
 use std::io::Write;
 
-use aws_sdk_ec2::{
-    config::{BehaviorVersion, Credentials, Region},
-    types::{ResourceType, Tag, TagSpecification},
-};
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use espada_aws::dispatch::Dispatcher;
 use serde_json::{Value, json};
 
-use crate::harness::{AMI, Moto, REGION, call, confirmed_in, err_in, moto, ok_in};
+use crate::harness::{AMI, Moto, REGION, call, client, confirmed_in, err_in, moto, ok_in};
 
 const COST: &str = "aws_cost";
 const ACCOUNT: &str = "123456789012";
-
-macro_rules! client {
-    ($sdk:ident, $m:expr) => {
-        $sdk::Client::from_conf(
-            $sdk::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new(REGION))
-                .endpoint_url(&$m.url)
-                .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-                .build(),
-        )
-    };
-}
 
 async fn ok(d: &Dispatcher, args: Value) -> Value {
     ok_in(d, COST, args).await

@@ -37,6 +37,24 @@ macro_rules! moto_client {
     };
 }
 
+/// A plain SDK client of crate `$sdk` for the moto `$m`, in [`REGION`]: what the tool tests
+/// check moto with.
+macro_rules! client {
+    ($sdk:ident, $m:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .region($sdk::config::Region::new($crate::harness::REGION))
+                .endpoint_url(&$m.url)
+                .credentials_provider($sdk::config::Credentials::new(
+                    "testing", "testing", None, None, "test",
+                ))
+                .build(),
+        )
+    };
+}
+pub(crate) use client;
+
 pub const REGION: &str = "us-east-1";
 /// An Amazon AMI that moto ships.
 pub const AMI: &str = "ami-03cf127a";

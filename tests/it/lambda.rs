@@ -8,7 +8,6 @@
 //! refuses the call, and a public URL or a permission for `*` is flagged high. (Invoke and
 //! provisioned concurrency are not in moto: see `lambda_mocked.rs`.)
 
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use espada_aws::{
     dispatch::Dispatcher, guardrails::environment::Environment, registry::Access,
     settings::Settings,
@@ -17,24 +16,12 @@ use serde_json::{Value, json};
 
 use crate::{
     faults::{Fault, last_audit, proxy, via},
+    harness::client,
     harness::{Moto, REGION, call, confirmed_in, err_in, moto, ok_in},
 };
 
 const LAMBDA: &str = "aws_lambda";
 const ACCOUNT: &str = "123456789012";
-
-macro_rules! client {
-    ($sdk:ident, $m:expr) => {
-        $sdk::Client::from_conf(
-            $sdk::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new(REGION))
-                .endpoint_url(&$m.url)
-                .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-                .build(),
-        )
-    };
-}
 
 fn lambda(m: &Moto) -> aws_sdk_lambda::Client {
     client!(aws_sdk_lambda, m)

@@ -20,23 +20,28 @@ use serde_json::{Value, json};
 
 use crate::{
     faults::{Fault, proxy, via},
+    harness::client,
     harness::{Moto, REGION, call, confirmed_in, err_in, moto, ok_in, read_only_reads},
     mocked::run_with,
 };
 
 const TOOL: &str = "aws_monitoring";
 
-macro_rules! client {
-    ($sdk:ident, $m:expr) => {
+/// A client of `$sdk` whose answers come from these `aws-smithy-mocks` rules.
+macro_rules! mocked {
+    ($sdk:ident, $($rule:expr),+ $(,)?) => {{
+        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+        $(interceptor = interceptor.with_rule(&$rule);)+
         $sdk::Client::from_conf(
             $sdk::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
-                .region(Region::new(REGION))
-                .endpoint_url(&$m.url)
+                .region(Region::new("us-east-1"))
                 .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+                .http_client(create_mock_http_client())
+                .interceptor(interceptor)
                 .build(),
         )
-    };
+    }};
 }
 
 async fn ok(d: &Dispatcher, args: Value) -> Value {
@@ -349,21 +354,7 @@ async fn trace_summaries_mocked() {
                 .next_token("token-2")
                 .build()
         });
-    let client = XRay::from_conf(
-        aws_sdk_xray::Config::builder()
-            .behavior_version(aws_sdk_xray::config::BehaviorVersion::latest())
-            .region(aws_sdk_xray::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_xray::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .http_client(create_mock_http_client())
-            .interceptor(
-                MockResponseInterceptor::new()
-                    .rule_mode(RuleMode::MatchAny)
-                    .with_rule(&rule),
-            )
-            .build(),
-    );
+    let client = mocked!(aws_sdk_xray, rule);
     let out = run_with::<GetTraceSummaries, _>(
         client,
         json!({"filter": "fault = true", "minutes": 15}),
@@ -414,20 +405,7 @@ async fn service_graph_mocked() {
             )
             .build()
     });
-    let interceptor = MockResponseInterceptor::new()
-        .rule_mode(RuleMode::MatchAny)
-        .with_rule(&rule);
-    let client = XRay::from_conf(
-        aws_sdk_xray::Config::builder()
-            .behavior_version(aws_sdk_xray::config::BehaviorVersion::latest())
-            .region(aws_sdk_xray::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_xray::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor)
-            .build(),
-    );
+    let client = mocked!(aws_sdk_xray, rule);
     let out = run_with::<GetServiceGraph, _>(client, json!({"minutes": 30}), None)
         .await
         .unwrap();
@@ -1025,20 +1003,7 @@ async fn query_logs_polls_until_complete_mocked() {
                 .build()
         })
         .build();
-    let client = Logs::from_conf(
-        aws_sdk_cloudwatchlogs::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .http_client(create_mock_http_client())
-            .interceptor(
-                MockResponseInterceptor::new()
-                    .rule_mode(RuleMode::MatchAny)
-                    .with_rule(&start)
-                    .with_rule(&results),
-            )
-            .build(),
-    );
+    let client = mocked!(aws_sdk_cloudwatchlogs, start, results);
     let out = run_with::<QueryLogs, _>(
         client,
         json!({"log_groups": ["/ecs/payments"], "query": "stats count(*) by bin(5m)"}),
@@ -1092,21 +1057,7 @@ async fn anomaly_detector_with_an_alarm_on_its_band_mocked() {
                 && r.alarm_actions() == ["arn:aws:sns:us-east-1:123456789012:ops"]
         })
         .then_output(|| PutMetricAlarmOutput::builder().build());
-    let client = Cw::from_conf(
-        aws_sdk_cloudwatch::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .http_client(create_mock_http_client())
-            .interceptor(
-                MockResponseInterceptor::new()
-                    .rule_mode(RuleMode::MatchAny)
-                    .with_rule(&none)
-                    .with_rule(&detector)
-                    .with_rule(&alarm),
-            )
-            .build(),
-    );
+    let client = mocked!(aws_sdk_cloudwatch, none, detector, alarm);
     let out = run_with::<CreateAnomalyDetector, _>(
         client,
         json!({"namespace": "AWS/ApplicationELB", "metric_name": "TargetResponseTime",
@@ -1222,19 +1173,7 @@ async fn canaries_are_listed_mocked() {
             )
             .build()
     });
-    let client = Syn::from_conf(
-        aws_sdk_synthetics::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .http_client(create_mock_http_client())
-            .interceptor(
-                MockResponseInterceptor::new()
-                    .rule_mode(RuleMode::MatchAny)
-                    .with_rule(&rule),
-            )
-            .build(),
-    );
+    let client = mocked!(aws_sdk_synthetics, rule);
     let out = run_with::<ListCanaries, _>(client, json!({}), None)
         .await
         .unwrap();
@@ -1268,20 +1207,7 @@ async fn a_canary_is_started_after_it_is_created_mocked() {
     let start = mock!(Syn::start_canary)
         .match_requests(|r| r.name() == Some("shop"))
         .then_output(|| StartCanaryOutput::builder().build());
-    let client = Syn::from_conf(
-        aws_sdk_synthetics::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .http_client(create_mock_http_client())
-            .interceptor(
-                MockResponseInterceptor::new()
-                    .rule_mode(RuleMode::MatchAny)
-                    .with_rule(&create)
-                    .with_rule(&start),
-            )
-            .build(),
-    );
+    let client = mocked!(aws_sdk_synthetics, create, start);
     let out = run_with::<CreateCanary, _>(
         client,
         json!({"canary_name": "shop", "url": "https://shop.example.com",

@@ -30,24 +30,12 @@ use espada_aws::{
 use serde_json::{Value, json};
 
 use crate::{
-    harness::{Moto, REGION, call, confirmed_in, err_in, moto, ok_in},
+    harness::client,
+    harness::{Moto, call, confirmed_in, err_in, moto, ok_in},
     mocked::run_with,
 };
 
 const ORG: &str = "aws_organization";
-
-macro_rules! client {
-    ($sdk:ident, $m:expr) => {
-        $sdk::Client::from_conf(
-            $sdk::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new(REGION))
-                .endpoint_url(&$m.url)
-                .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-                .build(),
-        )
-    };
-}
 
 async fn ok(d: &Dispatcher, args: Value) -> Value {
     ok_in(d, ORG, args).await

@@ -7,30 +7,16 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use espada_aws::dispatch::Dispatcher;
 use serde_json::{Value, json};
 
 use crate::harness::{
-    Moto, REGION, call, confirmed_in, err_in, moto, ok_in, temp_state, try_confirmed_in,
+    Moto, REGION, call, client, confirmed_in, err_in, moto, ok_in, temp_state, try_confirmed_in,
 };
 
 pub(crate) const SEC: &str = "aws_security";
 /// moto's account for the test credentials.
 pub(crate) const ACCOUNT: &str = "123456789012";
-
-macro_rules! client {
-    ($sdk:ident, $m:expr) => {
-        $sdk::Client::from_conf(
-            $sdk::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new(REGION))
-                .endpoint_url(&$m.url)
-                .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-                .build(),
-        )
-    };
-}
 
 pub(crate) fn iam(m: &Moto) -> aws_sdk_iam::Client {
     client!(aws_sdk_iam, m)
