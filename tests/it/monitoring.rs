@@ -795,6 +795,7 @@ async fn metric_data_is_published_and_read_back_as_statistics() {
         .map(|p| p["value"].as_f64().unwrap())
         .sum();
     assert_eq!(total, 18.0, "{v}");
+    assert_eq!(v["data"]["unit"], "Count", "{v}");
     let v = ok(
         &d,
         json!({"action": "get_metric_statistics", "namespace": "Shop", "metric_name": "Orders",

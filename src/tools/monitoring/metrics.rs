@@ -151,7 +151,7 @@ impl Action for GetMetricStatistics {
                 "metric_name": self.metric_name,
                 "statistic": statistic,
                 "period": period,
-                "unit": points.first().map(|p| p.2.clone()),
+                "unit": points.first().map(|p| p.2.as_str()).filter(|u| !u.is_empty() && *u != "None"),
                 "summary": summary,
                 "datapoints": datapoints,
             }),
