@@ -14,8 +14,29 @@ pub mod s3;
 pub mod security;
 
 use crate::{
-    dispatch::Dispatcher, guardrails::store::StoreError, registry::Tool, settings::Settings,
+    dispatch::Dispatcher,
+    error::ToolError,
+    guardrails::store::StoreError,
+    registry::{Tags, Tool},
+    settings::Settings,
 };
+
+/// Checks tags against AWS's limits: at most 50, keys 1-128 and values up to 256 characters.
+pub fn check_tags(tags: Option<&Tags>) -> Result<(), ToolError> {
+    let Some(t) = tags else { return Ok(()) };
+    if t.len() > 50 {
+        return Err(ToolError::invalid("at most 50 tags"));
+    }
+    if let Some((k, _)) = t
+        .iter()
+        .find(|(k, v)| k.is_empty() || k.len() > 128 || v.len() > 256)
+    {
+        return Err(ToolError::invalid(format!(
+            "tag '{k}': keys are 1-128 characters, values up to 256"
+        )));
+    }
+    Ok(())
+}
 
 /// Every tool the server can register, in the order clients list them.
 pub static ALL: &[&Tool] = &[

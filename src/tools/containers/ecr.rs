@@ -110,7 +110,7 @@ impl Action for CreateRepository {
 
     fn validate(&self) -> Result<(), ToolError> {
         check_repository(&self.repository)?;
-        check_tags(&self.tags)?;
+        check_tags(self.tags.as_ref())?;
         if self.keep_images.is_some_and(|n| n > 10_000) {
             return Err(ToolError::invalid("keep_images is at most 10000"));
         }

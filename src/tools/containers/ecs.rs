@@ -177,7 +177,7 @@ impl Action for CreateEcsCluster {
 
     fn validate(&self) -> Result<(), ToolError> {
         check_name("cluster", &self.cluster, 255)?;
-        check_tags(&self.tags)
+        check_tags(self.tags.as_ref())
     }
 
     fn targets(&self) -> Vec<Target> {

@@ -76,7 +76,7 @@ impl Action for CreateEksCluster {
         check_name("cluster", &self.cluster, 100)?;
         check_role("role_arn", &self.role_arn)?;
         check_subnets(&self.subnets, 2)?;
-        check_tags(&self.tags)?;
+        check_tags(self.tags.as_ref())?;
         if let Some(v) = &self.version
             && !v
                 .split('.')
@@ -190,7 +190,7 @@ impl Action for CreateEksNodegroup {
         check_name("nodegroup", &self.nodegroup, 63)?;
         check_role("node_role_arn", &self.node_role_arn)?;
         check_subnets(&self.subnets, 1)?;
-        check_tags(&self.tags)?;
+        check_tags(self.tags.as_ref())?;
         let (min, max, desired) = self.sizes();
         if max == 0 || min > desired || desired > max || max > 1000 {
             return Err(ToolError::invalid(format!(
@@ -306,7 +306,7 @@ impl Action for CreateFargateProfile {
         if let Some(s) = &self.subnets {
             check_subnets(s, 1)?;
         }
-        check_tags(&self.tags)
+        check_tags(self.tags.as_ref())
     }
 
     fn targets(&self) -> Vec<Target> {

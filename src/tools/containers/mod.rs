@@ -16,6 +16,7 @@ pub mod ecs;
 pub mod eks;
 pub mod services;
 
+pub use crate::tools::check_tags;
 use crate::{
     error::ToolError,
     registry::{ActionDef, Tags, Tool},
@@ -73,23 +74,6 @@ pub fn ecs_tags(tags: &Option<Tags>) -> Option<Vec<aws_sdk_ecs::types::Tag>> {
             .map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(k).value(v).build())
             .collect()
     })
-}
-
-/// Checks tags: at most 50, keys 1-128 and values up to 256 characters.
-pub fn check_tags(tags: &Option<Tags>) -> Result<(), ToolError> {
-    let Some(t) = tags else { return Ok(()) };
-    if t.len() > 50 {
-        return Err(ToolError::invalid("at most 50 tags"));
-    }
-    if let Some((k, _)) = t
-        .iter()
-        .find(|(k, v)| k.is_empty() || k.len() > 128 || v.len() > 256)
-    {
-        return Err(ToolError::invalid(format!(
-            "tag '{k}': keys are 1-128 characters, values up to 256"
-        )));
-    }
-    Ok(())
 }
 
 /// The last part of an ARN (`.../name` → `name`), or the string itself.

@@ -309,7 +309,7 @@ impl Action for DeployService {
 
     fn validate(&self) -> Result<(), ToolError> {
         check_pair(&self.cluster, &self.service)?;
-        check_tags(&self.tags)?;
+        check_tags(self.tags.as_ref())?;
         if self.image.is_empty()
             || self.image.len() > 255
             || self.image.contains(char::is_whitespace)

@@ -26,7 +26,7 @@ use crate::{
     error::ToolError,
     output::Output,
     registry::{Access, Action, Cx, Flag, Kind, Risk, Tags, Target},
-    tools::containers::check_tags,
+    tools::check_tags,
 };
 
 const STATES: &[&str] = &["OK", "ALARM", "INSUFFICIENT_DATA"];
@@ -326,7 +326,7 @@ impl Action for CreateAlarm {
         if self.description.as_ref().is_some_and(|d| d.len() > 1024) {
             return Err(ToolError::invalid("description is at most 1024 characters"));
         }
-        check_tags(&self.tags)
+        check_tags(self.tags.as_ref())
     }
 
     /// The alarm as it may already be: an overwrite is judged by the existing alarm's tags too.
@@ -648,7 +648,7 @@ impl Action for CreateAnomalyDetector {
             }
             None => {}
         }
-        check_tags(&self.tags)
+        check_tags(self.tags.as_ref())
     }
 
     fn targets(&self) -> Vec<Target> {

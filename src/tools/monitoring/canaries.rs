@@ -17,7 +17,7 @@ use crate::{
     error::ToolError,
     output::Output,
     registry::{Access, Action, Cx, Kind, Risk, Tags, Target},
-    tools::{containers::check_tags, lambda::zip::zip},
+    tools::{check_tags, lambda::zip::zip},
 };
 
 /// The newest Node.js and Puppeteer runtime when this was written.
@@ -163,7 +163,7 @@ impl Action for CreateCanary {
                  {DEFAULT_RUNTIME}), got '{r}'"
             )));
         }
-        check_tags(&self.tags)
+        check_tags(self.tags.as_ref())
     }
 
     /// The canary, and the bucket its runs write to: a canary writing into a production

@@ -31,6 +31,7 @@ pub mod units;
 
 use aws_sdk_organizations::types::Tag;
 
+pub use crate::tools::check_tags;
 use crate::{
     aws::outcome::OnceSent,
     error::ToolError,
@@ -194,21 +195,6 @@ pub fn org_tags(tags: Option<&Tags>) -> Result<Option<Vec<Tag>>, ToolError> {
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
-}
-
-/// Checks tag keys and values against AWS's limits.
-pub fn check_tags(tags: Option<&Tags>) -> Result<(), ToolError> {
-    for (k, v) in tags.into_iter().flatten() {
-        if k.is_empty() || k.len() > 128 || v.len() > 256 {
-            return Err(ToolError::invalid(
-                "tag keys are 1-128 characters and values at most 256",
-            ));
-        }
-    }
-    if tags.is_some_and(|t| t.len() > 50) {
-        return Err(ToolError::invalid("at most 50 tags"));
-    }
-    Ok(())
 }
 
 /// A name of 1-`max` characters without control characters.
