@@ -234,7 +234,23 @@ impl Guardrails {
             .region
             .map(str::to_string)
             .or_else(|| aws.default_region());
+        // One backup record: what the recipe made, for which resource, and how to restore it.
+        let record = |reason: String,
+                      resource_id: String,
+                      kind: &str,
+                      backup_id: String,
+                      restore: Option<String>| Backup {
+            id: String::new(),
+            reason,
+            resource_id,
+            kind: kind.into(),
+            backup_id,
+            region: region_name.clone(),
+            created_at: String::new(),
+            restore,
+        };
         let mut backups: Vec<Backup> = Vec::new();
+        // EC2 instances: a snapshot of each attached volume.
         if !instances.is_empty() {
             let made = snapshot_instance_volumes(
                 &aws.client(at, None).await,
@@ -242,15 +258,14 @@ impl Guardrails {
                 &format!("espada-aws backup before {reason}"),
             )
             .await?;
-            backups.extend(made.into_iter().map(|(instance, volume, snapshot)| Backup {
-                id: String::new(),
-                reason: format!("{reason} (volume {volume})"),
-                resource_id: instance,
-                kind: "ebs-snapshot".into(),
-                backup_id: snapshot,
-                region: region_name.clone(),
-                created_at: String::new(),
-                restore: None,
+            backups.extend(made.into_iter().map(|(instance, volume, snapshot)| {
+                record(
+                    format!("{reason} (volume {volume})"),
+                    instance,
+                    "ebs-snapshot",
+                    snapshot,
+                    None,
+                )
             }));
         }
         // RDS instances and Aurora clusters: a manual snapshot each.
@@ -261,21 +276,18 @@ impl Guardrails {
             let cluster = t.kind == Kind::DbCluster;
             let (snapshot, restore) =
                 snapshot_rds(&aws.client(at, None).await, cluster, &t.id).await?;
-            backups.push(Backup {
-                id: String::new(),
-                reason: reason.clone(),
-                resource_id: t.id.clone(),
-                kind: if cluster {
-                    "rds-cluster-snapshot"
-                } else {
-                    "rds-snapshot"
-                }
-                .into(),
-                backup_id: snapshot,
-                region: region_name.clone(),
-                created_at: String::new(),
-                restore: Some(restore),
-            });
+            let kind = if cluster {
+                "rds-cluster-snapshot"
+            } else {
+                "rds-snapshot"
+            };
+            backups.push(record(
+                reason.clone(),
+                t.id.clone(),
+                kind,
+                snapshot,
+                Some(restore),
+            ));
         }
         // Lambda functions: the current code and configuration published as a version.
         if !functions.is_empty() {
@@ -288,15 +300,8 @@ impl Guardrails {
             // DeleteFunction without a qualifier deletes the published versions too: the
             // record says so instead of promising a restore it cannot give.
             let deletes = action == "delete_function";
-            backups.extend(made.into_iter().map(|(function, arn, version)| Backup {
-                id: String::new(),
-                reason: format!("{reason}: published as version {version}"),
-                resource_id: function.clone(),
-                kind: "lambda-version".into(),
-                backup_id: arn,
-                region: region_name.clone(),
-                created_at: String::new(),
-                restore: Some(if deletes {
+            backups.extend(made.into_iter().map(|(function, arn, version)| {
+                let restore = if deletes {
                     format!(
                         "the delete removes every version with the function; copy the code out \
                          first (get_function {function}:{version} with sensitive data allowed \
@@ -308,7 +313,14 @@ impl Guardrails {
                          function_version {version}) or read its code with get_function \
                          {function}:{version}"
                     )
-                }),
+                };
+                record(
+                    format!("{reason}: published as version {version}"),
+                    function,
+                    "lambda-version",
+                    arn,
+                    Some(restore),
+                )
             }));
         }
         // CloudWatch alarms and dashboards have no snapshot: their definitions are kept in the
@@ -319,56 +331,40 @@ impl Guardrails {
             let (metric, composite) = crate::aws::cloudwatch::describe(&client, &alarms).await?;
             backups.extend(metric.iter().map(|a| {
                 let name = a.alarm_name().unwrap_or_default().to_string();
-                let definition = crate::aws::cloudwatch::alarm_json(a);
-                Backup {
-                    id: String::new(),
-                    reason: reason.clone(),
-                    resource_id: name.clone(),
-                    kind: "alarm-definition".into(),
-                    backup_id: a.alarm_arn().unwrap_or(&name).to_string(),
-                    region: region_name.clone(),
-                    created_at: String::new(),
-                    restore: Some(format!(
-                        "recreate it with aws_monitoring create_alarm from this definition \
-                         (as DescribeAlarms gave it): {definition}"
-                    )),
-                }
+                let restore = format!(
+                    "recreate it with aws_monitoring create_alarm from this definition (as \
+                     DescribeAlarms gave it): {}",
+                    crate::aws::cloudwatch::alarm_json(a)
+                );
+                let arn = a.alarm_arn().unwrap_or(&name).to_string();
+                record(reason.clone(), name, "alarm-definition", arn, Some(restore))
             }));
             backups.extend(composite.iter().map(|a| {
                 let name = a.alarm_name().unwrap_or_default().to_string();
-                Backup {
-                    id: String::new(),
-                    reason: reason.clone(),
-                    resource_id: name.clone(),
-                    kind: "alarm-definition".into(),
-                    backup_id: a.alarm_arn().unwrap_or(&name).to_string(),
-                    region: region_name.clone(),
-                    created_at: String::new(),
-                    restore: Some(format!(
-                        "recreate the composite alarm with PutCompositeAlarm, rule {}, actions {:?}",
-                        a.alarm_rule().unwrap_or_default(),
-                        a.alarm_actions()
-                    )),
-                }
+                let restore = format!(
+                    "recreate the composite alarm with PutCompositeAlarm, rule {}, actions {:?}",
+                    a.alarm_rule().unwrap_or_default(),
+                    a.alarm_actions()
+                );
+                let arn = a.alarm_arn().unwrap_or(&name).to_string();
+                record(reason.clone(), name, "alarm-definition", arn, Some(restore))
             }));
         }
         for name in of_kind(Kind::Dashboard) {
             let client: aws_sdk_cloudwatch::Client = aws.client(at, None).await;
             if let Some(body) = crate::aws::cloudwatch::get_body(&client, &name).await? {
-                backups.push(Backup {
-                    id: String::new(),
-                    reason: reason.clone(),
-                    resource_id: name.clone(),
-                    kind: "dashboard-body".into(),
-                    backup_id: format!("dashboard {name}, body of {} bytes", body.len()),
-                    region: region_name.clone(),
-                    created_at: String::new(),
-                    restore: Some(format!(
-                        "aws cloudwatch put-dashboard --dashboard-name {name} --dashboard-body \
-                         '{}'",
-                        body.replace('\'', "'\\''")
-                    )),
-                });
+                let restore = format!(
+                    "aws cloudwatch put-dashboard --dashboard-name {name} --dashboard-body '{}'",
+                    body.replace('\'', "'\\''")
+                );
+                let id = format!("dashboard {name}, body of {} bytes", body.len());
+                backups.push(record(
+                    reason.clone(),
+                    name,
+                    "dashboard-body",
+                    id,
+                    Some(restore),
+                ));
             }
         }
         if backups.is_empty() {
