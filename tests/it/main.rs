@@ -24,6 +24,7 @@ mod mcp;
 mod mocked;
 mod model;
 mod monitoring;
+mod monitoring_mocked;
 mod mrtr;
 mod network;
 mod network_mocked;
